@@ -1,0 +1,9 @@
+"""In-memory implementations of every port: real classes with state, obeying each
+port's contract, for tests and for embedding the core without a database."""
+
+from forge_adapters.memory.auth_store import MemoryAuthStore
+from forge_adapters.memory.inference import MemoryInferenceBackend
+from forge_adapters.memory.objectstore import MemoryObjectStore
+from forge_adapters.memory.repository import MemoryRepository
+
+__all__ = ["MemoryAuthStore", "MemoryInferenceBackend", "MemoryObjectStore", "MemoryRepository"]

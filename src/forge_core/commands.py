@@ -1,0 +1,127 @@
+"""What a caller may send to create or change a record: pydantic models.
+
+They hold only client-owned fields, so an id, an owner, a timestamp or a job status
+outside the lifecycle can never come from a body; unknown fields are rejected. The
+``*Changes`` models are partial updates: only the fields a caller set are applied, and
+``null`` is accepted only where the record allows it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+
+from forge_core.entities import JobStatus, JsonObject
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(max_length=200_000)]
+Role = Literal["user", "assistant", "system", "tool"]
+OutputFormat = Literal["stl", "glb", "3mf"]
+AssetType = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,31}$")]
+Uri = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")]
+Number = StrictInt | StrictFloat
+IdList = Annotated[list[UUID], Field(max_length=100)]
+Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=100)]
+ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Changes(Command):
+    """A partial update; fields in ``NULLABLE`` may be set to null, the others may not."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.NULLABLE:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changed(self) -> dict[str, Any]:
+        """The fields the caller set, as plain values."""
+        return self.model_dump(exclude_unset=True)
+
+
+class Position(Command):
+    x: Number
+    y: Number
+    z: Number
+
+
+class NewSession(Command):
+    name: Name
+    status: Label = "active"
+    metadata_json: JsonObject | None = None
+
+
+class SessionChanges(Changes):
+    NULLABLE = frozenset({"metadata_json"})
+    name: Name | None = None
+    status: Label | None = None
+    metadata_json: JsonObject | None = None
+
+
+class NewChat(Command):
+    session_id: UUID
+    title: Name | None = None
+
+
+class ChatChanges(Changes):
+    NULLABLE = frozenset({"title"})
+    title: Name | None = None
+
+
+class NewMessage(Command):
+    chat_id: UUID
+    role: Role
+    content: Text
+    tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+    metadata_json: JsonObject | None = None
+
+
+class NewJob(Command):
+    session_id: UUID
+    prompt: Annotated[str, Field(min_length=1, max_length=20_000)]
+    output_format: OutputFormat = "stl"
+    spec: JsonObject | None = None
+
+
+class JobChanges(Changes):
+    """``status`` is not stored as given: it is a lifecycle step the service checks."""
+
+    NULLABLE = frozenset({"spec"})
+    prompt: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
+    output_format: OutputFormat | None = None
+    spec: JsonObject | None = None
+    status: JobStatus | None = None
+
+
+class NewAsset(Command):
+    job_id: UUID
+    asset_type: AssetType
+    uri: Uri
+
+
+class _AssetMetaFields(Command):
+    part_name: Name | None = None
+    component_of: UUID | None = None
+    position_json: Position | None = None
+    image_paths_json: ImagePaths | None = None
+    material_json: JsonObject | None = None
+    is_composite_of: IdList | None = None
+    used_for_json: Purposes | None = None
+
+
+class NewAssetMeta(_AssetMetaFields):
+    asset_id: UUID
+
+
+class AssetMetaChanges(_AssetMetaFields, Changes):
+    NULLABLE = frozenset(_AssetMetaFields.model_fields)

@@ -1,0 +1,156 @@
+"""The product's records, as plain frozen dataclasses.
+
+Field names are the public API's. Every record but ``User`` carries ``user_id``, its
+owner, so that ownership is one comparison; ``created_at``/``updated_at`` are UTC.
+Changes make new instances (``dataclasses.replace``); services set the timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+JsonObject = dict[str, Any]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    id: UUID
+    email: str
+    display_name: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSession:
+    """One login: what a refresh token continues and what logout revokes."""
+
+    id: UUID
+    user_id: UUID
+    refresh_token_hash: str | None
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    id: UUID
+    user_id: UUID
+    name: str
+    status: str = "active"
+    metadata_json: JsonObject | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chat:
+    id: UUID
+    user_id: UUID
+    session_id: UUID
+    title: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    id: UUID
+    user_id: UUID
+    chat_id: UUID
+    role: str
+    content: str
+    tokens: int | None = None
+    metadata_json: JsonObject | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    id: UUID
+    user_id: UUID
+    session_id: UUID
+    prompt: str
+    output_format: str
+    status: JobStatus = JobStatus.PENDING
+    spec: JsonObject | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Asset:
+    id: UUID
+    user_id: UUID
+    job_id: UUID
+    asset_type: str
+    uri: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssetMeta:
+    id: UUID
+    user_id: UUID
+    asset_id: UUID
+    part_name: str | None = None
+    component_of: UUID | None = None
+    position_json: JsonObject | None = None
+    image_paths_json: list[Any] | None = None
+    material_json: JsonObject | None = None
+    is_composite_of: list[UUID] | None = None
+    used_for_json: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+OwnedEntity = Session | Chat | Message | Job | Asset | AssetMeta
+
+#: Each owned kind's parent: (the field holding the parent id, the parent's kind).
+PARENTS: dict[type[Any], tuple[str, type[Any]]] = {
+    Chat: ("session_id", Session),
+    Message: ("chat_id", Chat),
+    Job: ("session_id", Session),
+    Asset: ("job_id", Job),
+    AssetMeta: ("asset_id", Asset),
+}
+
+#: Deleting a record deletes these kinds under it, in one transaction.
+CHILDREN: dict[type[Any], tuple[type[Any], ...]] = {
+    Session: (Chat, Job),
+    Chat: (Message,),
+    Job: (Asset,),
+    Asset: (AssetMeta,),
+    Message: (),
+    AssetMeta: (),
+}
+
+
+def kind_name(kind: type[Any]) -> str:
+    """The name a kind goes by in messages: 'Session', 'AssetMeta'."""
+    return kind.__name__

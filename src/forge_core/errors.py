@@ -1,0 +1,85 @@
+"""One error tree for the whole product.
+
+    ForgeError
+    ├── NotFound              a missing object, or one the caller does not own
+    ├── Conflict              the request clashes with stored state
+    │   ├── InvalidTransition a job (or run) lifecycle step that is not allowed
+    │   ├── AlreadyExists     a unique value already taken (an email, say)
+    │   └── StaleObject       the object changed between read and write
+    ├── InvalidInput          a value breaks a domain rule (names the field)
+    ├── Unauthenticated       missing, bad, expired or revoked credentials
+    ├── PermissionDenied      authenticated, but the action is refused
+    ├── RateLimited           too many requests; carries retry_after seconds
+    └── Unavailable           a dependency (database, worker) cannot answer now
+
+Adapters translate vendor exceptions into these, once, at their boundary; the HTTP
+front end maps them to status codes in one table.
+"""
+
+from __future__ import annotations
+
+
+class ForgeError(Exception):
+    """Base of every error the core and its adapters raise on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(ForgeError):
+    """The object does not exist, or belongs to someone else (never revealed)."""
+
+    def __init__(self, kind: str, object_id: object) -> None:
+        super().__init__(f"{kind} {object_id} not found")
+        self.kind = kind
+        self.object_id = object_id
+
+
+class Conflict(ForgeError):
+    """The request clashes with the stored state."""
+
+
+class InvalidTransition(Conflict):
+    """A lifecycle step that the state machine does not allow."""
+
+    def __init__(self, kind: str, current: str, target: str) -> None:
+        super().__init__(f"{kind} cannot go from '{current}' to '{target}'")
+        self.current = current
+        self.target = target
+
+
+class AlreadyExists(Conflict):
+    """A value that must be unique is already taken."""
+
+
+class StaleObject(Conflict):
+    """The object changed between the read and the write; retry the request."""
+
+
+class InvalidInput(ForgeError):
+    """A value breaks a domain rule; ``field`` names it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class Unauthenticated(ForgeError):
+    """Credentials are missing, malformed, expired or revoked."""
+
+
+class PermissionDenied(ForgeError):
+    """The caller is known but may not do this (an unconfirmed email, say)."""
+
+
+class RateLimited(ForgeError):
+    """Too many requests; ``retry_after`` says how many seconds to wait."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Unavailable(ForgeError):
+    """A dependency cannot answer now; the request may succeed later."""

@@ -1,0 +1,172 @@
+"""Ports: what the core needs from the outside, as small async Protocols.
+
+Adapters in ``forge_adapters`` implement them; ``forge_adapters.memory`` holds an
+in-memory implementation of each, with the same contract, for tests and embedders.
+
+Persistence is one ``Repository`` over the owned records, with one transaction per call
+(see docs/architecture.md for why not a unit of work), and an ``AuthStore`` for users and
+logins. Every method documents the ``forge_core.errors`` it raises; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from forge_core.entities import AuthSession, JsonObject, OwnedEntity, User
+
+E = TypeVar("E", bound=OwnedEntity)
+
+
+class Repository(Protocol):
+    """Owned records (sessions, chats, messages, jobs, assets, asset meta).
+
+    Every read and write is scoped to an owner: another user's record is NotFound.
+    """
+
+    async def add(self, entity: OwnedEntity) -> None:
+        """Store a new record. Raises NotFound if its parent is gone."""
+
+    async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
+        """The record, or NotFound."""
+
+    async def list(
+        self,
+        kind: type[E],
+        owner: UUID,
+        *,
+        where: Mapping[str, UUID] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[E]:
+        """The owner's records (filtered by parent-id fields in ``where``), oldest first:
+        ordered by ``created_at``, then ``id``."""
+
+    async def count_owned(self, kind: type[E], ids: Sequence[UUID], owner: UUID) -> int:
+        """How many of ``ids`` (distinct) exist and belong to ``owner``."""
+
+    async def update(self, entity: E, *, expected_updated_at: datetime) -> None:
+        """Replace a record's fields, if it still has ``expected_updated_at``.
+        Raises NotFound if it is gone, StaleObject if it changed meanwhile."""
+
+    async def delete(self, kind: type[E], entity_id: UUID, owner: UUID) -> None:
+        """Delete a record and everything under it in one transaction, or NotFound."""
+
+
+class AuthStore(Protocol):
+    """Users, their password hashes and their logins (auth sessions)."""
+
+    async def add_user(self, user: User, password_hash: str | None) -> None:
+        """Store a new user. Raises AlreadyExists if the email is taken."""
+
+    async def save_profile(self, user: User) -> None:
+        """Create or update a user whose identity lives elsewhere (an external provider)."""
+
+    async def get_user(self, user_id: UUID) -> User:
+        """The user, or NotFound."""
+
+    async def find_login(self, email: str) -> tuple[User, str | None] | None:
+        """The user with this email (lower-cased) and their password hash, or None."""
+
+    async def add_session(self, session: AuthSession) -> None:
+        """Store a new login."""
+
+    async def get_session(self, session_id: UUID) -> AuthSession | None:
+        """The login, or None."""
+
+    async def rotate_refresh(
+        self, session_id: UUID, old_hash: str, new_hash: str, now: datetime
+    ) -> bool:
+        """Swap the refresh hash if the login is live and still has ``old_hash``."""
+
+    async def revoke_session(self, session_id: UUID, now: datetime) -> None:
+        """Mark the login revoked; a no-op if it is unknown or already revoked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the user and the login their token belongs to."""
+
+    user_id: UUID
+    session_id: UUID | None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    user_id: UUID
+    expires_in: int
+    token_type: str = "bearer"
+
+
+class AuthProvider(Protocol):
+    """Accounts and tokens: the local one, or an external identity service."""
+
+    async def register(self, email: str, password: str, display_name: str | None) -> User:
+        """Create an account. Raises AlreadyExists for a registered email,
+        InvalidInput for a password the provider refuses."""
+
+    async def login(self, email: str, password: str) -> Tokens:
+        """Start a login. Raises Unauthenticated, with one message for a wrong password
+        and an unknown email alike."""
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        """Continue a login with a new token pair; the old refresh token stops working.
+        Raises Unauthenticated."""
+
+    async def authenticate(self, access_token: str) -> Principal:
+        """Verify an access token. Raises Unauthenticated (bad, expired or revoked)."""
+
+    async def profile(self, principal: Principal) -> User:
+        """The caller's profile. Raises Unauthenticated if the user is gone."""
+
+    async def logout(self, principal: Principal) -> None:
+        """Revoke the login, so its access tokens are refused from now on."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """An inference run as the backend reports it."""
+
+    run_id: str
+    status: str  # queued | in_progress | completed | failed | cancelled | timed_out
+    output: Any = None
+    error: str | None = None
+
+
+class InferenceBackend(Protocol):
+    """The LLM worker that turns chats into requirements and SCAD."""
+
+    async def submit(self, payload: JsonObject) -> RunState:
+        """Queue a run. Raises Unavailable if the backend cannot take it."""
+
+    async def status(self, run_id: str) -> RunState:
+        """The run's state. Raises NotFound for an unknown or expired run."""
+
+    async def cancel(self, run_id: str) -> RunState:
+        """Ask the backend to stop the run. Raises NotFound."""
+
+    async def health(self) -> JsonObject:
+        """The backend's own health report. Raises Unavailable."""
+
+
+class ObjectStore(Protocol):
+    """Bytes by key: rendered models, previews, sources."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> str:
+        """Store ``data`` under ``key`` (replacing it); returns the object's URI.
+        Raises InvalidInput for a key that is empty or leaves the store."""
+
+    async def get(self, key: str) -> bytes:
+        """The object's bytes, or NotFound."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; a no-op if it is missing."""
+
+    async def exists(self, key: str) -> bool:
+        """Whether the object is stored."""

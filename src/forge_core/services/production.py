@@ -1,0 +1,60 @@
+"""Jobs, assets and asset meta: the 3D production side of the product."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from forge_core.commands import (
+    AssetMetaChanges,
+    Changes,
+    JobChanges,
+    NewAsset,
+    NewAssetMeta,
+    NewJob,
+)
+from forge_core.entities import Asset, AssetMeta, Job, JobStatus
+from forge_core.errors import InvalidInput
+from forge_core.lifecycle import transition
+from forge_core.services.records import Records
+
+
+class Jobs(Records[Job, NewJob, JobChanges]):
+    """Jobs; every status change goes through the lifecycle state machine."""
+
+    kind = Job
+
+    async def start(self, owner: UUID, job_id: UUID) -> Job:
+        return await self.update(owner, job_id, JobChanges(status=JobStatus.RUNNING))
+
+    async def complete(self, owner: UUID, job_id: UUID, success: bool) -> Job:
+        target = JobStatus.SUCCEEDED if success else JobStatus.FAILED
+        return await self.update(owner, job_id, JobChanges(status=target))
+
+    async def cancel(self, owner: UUID, job_id: UUID) -> Job:
+        return await self.update(owner, job_id, JobChanges(status=JobStatus.CANCELLED))
+
+    def _apply(self, current: Job, values: dict[str, Any]) -> Job:
+        target = values.pop("status", None)
+        updated = super()._apply(current, values)
+        if target is None:
+            return updated
+        return transition(updated, JobStatus(target), updated.updated_at)
+
+
+class Assets(Records[Asset, NewAsset, Changes]):
+    kind = Asset
+
+
+class AssetMetas(Records[AssetMeta, NewAssetMeta, AssetMetaChanges]):
+    """Per-part metadata; ``component_of`` and ``is_composite_of`` name the caller's assets."""
+
+    kind = AssetMeta
+
+    async def _check_references(self, owner: UUID, values: dict[str, Any]) -> None:
+        for field in ("component_of", "is_composite_of"):
+            value = values.get(field)
+            ids = [value] if isinstance(value, UUID) else list(value or [])
+            unique = set(ids)
+            if unique and await self.repo.count_owned(Asset, list(unique), owner) < len(unique):
+                raise InvalidInput(field, "names an asset that does not exist")
