@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from forge_core.entities import JobStatus, JsonObject
 
@@ -22,7 +22,23 @@ Role = Literal["user", "assistant", "system", "tool"]
 OutputFormat = Literal["stl", "glb", "3mf"]
 AssetType = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,31}$")]
 Uri = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")]
-Number = StrictInt | StrictFloat
+
+
+def _whole(value: Any) -> Any:
+    # Checked before pydantic's coercion, so "5" or true never pass as a count, in any mode.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+Number = Annotated[float, BeforeValidator(_number)]
 IdList = Annotated[list[UUID], Field(max_length=100)]
 Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=100)]
 ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]
@@ -82,7 +98,7 @@ class NewMessage(Command):
     chat_id: UUID
     role: Role
     content: Text
-    tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+    tokens: Annotated[Whole, Field(ge=0)] | None = None
     metadata_json: JsonObject | None = None
 
 

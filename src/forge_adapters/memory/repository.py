@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from forge_core.entities import CHILDREN, PARENTS, OwnedEntity, kind_name
+from forge_core.entities import CHILDREN, PARENTS, Asset, AssetMeta, OwnedEntity, kind_name
 from forge_core.errors import NotFound, StaleObject
 
 E = TypeVar("E", bound=OwnedEntity)
@@ -76,3 +77,12 @@ class MemoryRepository:
             ]:
                 self._delete_tree(child_kind, child.id)
         del self._rows[kind][entity_id]
+        if kind is Asset:
+            self._unlink_components(entity_id)
+
+    def _unlink_components(self, asset_id: UUID) -> None:
+        """Meta that named the deleted asset as what it is a component of forgets it
+        (the SQL schema's ON DELETE SET NULL)."""
+        metas = self._rows[AssetMeta]
+        for meta in [m for m in metas.values() if m.component_of == asset_id]:
+            metas[meta.id] = replace(meta, component_of=None)

@@ -1,0 +1,15 @@
+"""The SQL adapter: SQLite (aiosqlite) or PostgreSQL (asyncpg) behind the Repository
+and AuthStore ports, with SQLModel tables and Alembic migrations.
+
+    engine = create_engine("sqlite:///forge.db")   # or postgresql://...
+    await migrate(engine)
+    repo, auth = SqlRepository(engine), SqlAuthStore(engine)
+    ...
+    await engine.dispose()
+"""
+
+from forge_adapters.sql.auth_store import SqlAuthStore
+from forge_adapters.sql.engine import create_engine, migrate, normalize_url
+from forge_adapters.sql.repository import SqlRepository
+
+__all__ = ["SqlAuthStore", "SqlRepository", "create_engine", "migrate", "normalize_url"]

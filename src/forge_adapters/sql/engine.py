@@ -1,0 +1,98 @@
+"""Engines and migrations: the only place that knows about URLs, drivers and pragmas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from .errors import translate_errors
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def normalize_url(url: str) -> str:
+    """The URL with an async driver: ``postgres://`` and ``postgresql://`` become
+    ``postgresql+asyncpg://``, ``sqlite:///`` becomes ``sqlite+aiosqlite:///``; a
+    libpq-style ``sslmode`` becomes asyncpg's ``ssl``. Other URLs are left as they are."""
+    parsed = make_url(url)
+    parsed = parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+    if parsed.drivername == "postgresql+asyncpg" and "sslmode" in parsed.query:
+        query = dict(parsed.query)
+        query.setdefault("ssl", query.pop("sslmode"))
+        parsed = parsed.set(query=query)
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url`` (normalized first). On SQLite every connection gets
+    WAL, a 5 s busy timeout, foreign keys and ``synchronous=NORMAL``, and the database
+    file's folder is made if it is missing; ``:memory:`` databases share one connection."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, **engine_kwargs)
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        engine_kwargs.setdefault("poolclass", StaticPool)
+    elif not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed, **engine_kwargs)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, built in code: no alembic.ini is needed at run time."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+async def migrate(engine_or_url: AsyncEngine | str, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (the newest by default), in one transaction
+    where the database allows it. Raises Unavailable if the database cannot be reached."""
+    if isinstance(engine_or_url, str):
+        engine = create_engine(engine_or_url)
+        try:
+            await migrate(engine, revision)
+        finally:
+            await engine.dispose()
+        return
+    with translate_errors():
+        async with engine_or_url.begin() as connection:
+            await connection.run_sync(_upgrade, revision)
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -1,0 +1,158 @@
+"""The Repository port over SQL (SQLite or PostgreSQL), one transaction per call.
+
+Reads are Core selects whose row mappings become entity dataclasses directly (column
+names are field names); no ORM instance is ever made. Deletes are one statement: the
+schema's ON DELETE CASCADE / SET NULL does the rest, as MemoryRepository mimics.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from forge_core.entities import PARENTS, Asset, AssetMeta, OwnedEntity, kind_name
+from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound, StaleObject
+
+from .errors import translate_errors
+from .tables import TABLES, USERS
+
+E = TypeVar("E", bound=OwnedEntity)
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind)) for kind in TABLES
+}
+
+
+def _table(kind: type[Any]) -> Table:
+    try:
+        return TABLES[kind]
+    except KeyError:
+        raise InvalidInput("kind", f"{kind!r} is not an owned record") from None
+
+
+def _values(entity: OwnedEntity) -> dict[str, Any]:
+    return {name: getattr(entity, name) for name in _FIELDS[type(entity)]}
+
+
+def _owned_by(table: Table, entity_id: UUID, owner: UUID) -> ColumnElement[bool]:
+    return (table.c.id == entity_id) & (table.c.user_id == owner)
+
+
+class SqlRepository:
+    """Owned records in SQL tables; see ``forge_core.ports.Repository``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, entity: OwnedEntity) -> None:
+        statement = insert(_table(type(entity))).values(_values(entity))
+        with translate_errors():
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(statement)
+            except IntegrityError as exc:
+                raise await self._clash(entity) from exc
+
+    async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
+        table = _table(kind)
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                result = await conn.execute(select(table).where(_owned_by(table, entity_id, owner)))
+                row = result.mappings().first()
+        if row is None:
+            raise NotFound(kind_name(kind), entity_id)
+        return kind(**row)
+
+    async def list(
+        self,
+        kind: type[E],
+        owner: UUID,
+        *,
+        where: Mapping[str, UUID] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> builtins.list[E]:
+        table = _table(kind)
+        statement = select(table).where(table.c.user_id == owner)
+        for field, value in (where or {}).items():
+            if field not in _FIELDS[kind]:
+                raise InvalidInput(field, f"{kind_name(kind)} has no such field")
+            statement = statement.where(table.c[field] == value)
+        statement = statement.order_by(table.c.created_at, table.c.id).limit(limit).offset(offset)
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                result = await conn.execute(statement)
+                return [kind(**row) for row in result.mappings()]
+
+    async def count_owned(self, kind: type[E], ids: Sequence[UUID], owner: UUID) -> int:
+        table = _table(kind)
+        unique = set(ids)
+        if not unique:
+            return 0
+        statement = select(func.count()).where(table.c.id.in_(unique), table.c.user_id == owner)
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                return int(await conn.scalar(statement) or 0)
+
+    async def update(self, entity: E, *, expected_updated_at: datetime) -> None:
+        kind = type(entity)
+        table = _table(kind)
+        values = _values(entity)
+        del values["id"]
+        statement = (
+            update(table)
+            .where(_owned_by(table, entity.id, entity.user_id))
+            .where(table.c.updated_at == expected_updated_at)
+            .values(values)
+        )
+        with translate_errors():
+            try:
+                async with self._engine.begin() as conn:
+                    if (await conn.execute(statement)).rowcount == 0:
+                        raise await self._why_unchanged(conn, entity)
+            except IntegrityError as exc:
+                raise await self._clash(entity) from exc
+
+    async def delete(self, kind: type[E], entity_id: UUID, owner: UUID) -> None:
+        table = _table(kind)
+        with translate_errors():
+            async with self._engine.begin() as conn:
+                result = await conn.execute(delete(table).where(_owned_by(table, entity_id, owner)))
+                if result.rowcount == 0:
+                    raise NotFound(kind_name(kind), entity_id)
+
+    async def _why_unchanged(self, conn: AsyncConnection, entity: OwnedEntity) -> ForgeError:
+        table = _table(type(entity))
+        found = await conn.scalar(select(1).where(_owned_by(table, entity.id, entity.user_id)))
+        if found is None:
+            return NotFound(kind_name(type(entity)), entity.id)
+        return StaleObject(f"{kind_name(type(entity))} {entity.id} changed meanwhile; retry")
+
+    async def _clash(self, entity: OwnedEntity) -> ForgeError:
+        """Why a write broke a constraint: a missing parent, owner or component (the
+        foreign keys), else a taken id. Asked in a fresh transaction, as PostgreSQL
+        aborts the failed one."""
+        references: list[tuple[Table, UUID | None, str]] = [(USERS, entity.user_id, "User")]
+        if type(entity) in PARENTS:
+            field, parent_kind = PARENTS[type(entity)]
+            parent = (TABLES[parent_kind], getattr(entity, field), kind_name(parent_kind))
+            references.insert(0, parent)
+        if isinstance(entity, AssetMeta):
+            references.append((TABLES[Asset], entity.component_of, "Asset"))
+        async with self._engine.connect() as conn:
+            for table, ref_id, name in references:
+                if ref_id is not None and not await _exists(conn, table, ref_id):
+                    return NotFound(name, ref_id)
+        return AlreadyExists(f"{kind_name(type(entity))} {entity.id} already exists")
+
+
+async def _exists(conn: AsyncConnection, table: Table, row_id: UUID) -> bool:
+    return await conn.scalar(select(1).where(table.c.id == row_id)) is not None

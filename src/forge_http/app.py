@@ -1,0 +1,65 @@
+"""The Litestar application factory. No I/O here: start-up work lives in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from forge_http.container import Application, ServiceSet, build_container, shutdown
+from forge_http.dependencies import DEPENDENCIES
+from forge_http.errors import EXCEPTION_HANDLERS
+from forge_http.routes import ROUTES
+from forge_http.security import auth_middleware
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(container: Application | None = None) -> Litestar:
+    container = container or build_container()
+    settings = container.settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.services = await ServiceSet.resolve(container)
+        try:
+            yield
+        finally:
+            await shutdown(container)
+
+    api = Router(path=API_PREFIX, route_handlers=ROUTES)
+    return Litestar(
+        route_handlers=[api],
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
+        middleware=[auth_middleware()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        cors_config=CORSConfig(allow_origins=settings.cors_origins)
+        if settings.cors_origins
+        else None,
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=LoggingConfig(log_exceptions="always")
+        if settings.log_level == "debug"
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Forge",
+            version=version("forge"),
+            description="Chat-to-3D design backend: sessions, chats, jobs and assets.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+    )

@@ -1,0 +1,79 @@
+"""The ``forge`` command: ``forge serve``, ``forge migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from forge_http.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forge",
+        description="Forge: the backend of a chat-to-3D design product.",
+        epilog="Settings come from FORGE_* environment variables and ./.env; "
+        "see docs/configuration.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the HTTP API (migrates SQLite on its own)")
+    serve.add_argument("--host", help="address to listen on (FORGE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (FORGE_PORT, default 8000)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    return parser
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from forge_http.app import create_app
+    from forge_http.container import build_container
+
+    app = create_app(build_container(settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    from forge_adapters.sql import create_engine
+    from forge_adapters.sql import migrate as run_migrations
+
+    if settings.uses_memory:
+        print("forge: the memory database needs no migrations")
+        return
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await run_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("forge: database schema is up to date")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"forge: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if args.command == "serve":
+        serve(settings)
+    else:
+        migrate(settings)
+
+
+if __name__ == "__main__":
+    main()

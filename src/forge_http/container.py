@@ -1,0 +1,142 @@
+"""The composition root: which adapter serves which port, decided from settings.
+
+Layered as Core (settings, clock) -> Gateways (database engine, stores, backends) ->
+Services (use cases). Tests and embedders swap a piece with ``provider.override(...)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from forge_adapters.local_auth import LocalAuthProvider, load_or_create_secret
+from forge_adapters.memory import (
+    MemoryAuthStore,
+    MemoryInferenceBackend,
+    MemoryObjectStore,
+    MemoryRepository,
+)
+from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
+from forge_core.entities import utc_now
+from forge_core.ports import AuthProvider
+from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Sessions
+from forge_http.settings import Settings
+
+
+async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The database engine, migrated first where settings say so; disposed at shutdown."""
+    engine = create_engine(settings.database_url)
+    try:
+        if settings.migrates_on_start:
+            await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def storage_kind(settings: Settings) -> str:
+    return "memory" if settings.uses_memory else "sql"
+
+
+def signing_secret(settings: Settings) -> str:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    return load_or_create_secret(settings.data_dir)
+
+
+def seconds(value: int) -> timedelta:
+    return timedelta(seconds=value)
+
+
+class Core(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Object(utc_now)
+
+
+class Gateways(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+
+    engine = providers.Resource(open_engine, core.settings)
+    kind = providers.Callable(storage_kind, core.settings)
+    repository = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryRepository),
+        sql=providers.Singleton(SqlRepository, engine),
+    )
+    auth_store = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryAuthStore),
+        sql=providers.Singleton(SqlAuthStore, engine),
+    )
+    password_hasher = providers.Singleton(PasswordHasher)
+    object_store = providers.Singleton(MemoryObjectStore)
+    inference = providers.Singleton(MemoryInferenceBackend)
+
+
+class Services(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    gateways = providers.DependenciesContainer()
+
+    auth = providers.Selector(
+        core.settings.provided.auth_backend,
+        local=providers.Singleton(
+            LocalAuthProvider,
+            store=gateways.auth_store,
+            jwt_secret=providers.Callable(signing_secret, core.settings),
+            hasher=gateways.password_hasher,
+            clock=core.clock,
+            access_ttl=providers.Callable(seconds, core.settings.provided.access_token_ttl_seconds),
+        ),
+    )
+    sessions = providers.Singleton(Sessions, repo=gateways.repository, clock=core.clock)
+    chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
+    messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
+    jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock)
+    assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
+    asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
+
+
+class Application(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    core = providers.Container(Core, settings=settings)
+    gateways = providers.Container(Gateways, core=core)
+    services = providers.Container(Services, core=core, gateways=gateways)
+
+
+def build_container(settings: Settings | None = None) -> Application:
+    return Application(settings=settings or Settings())
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSet:
+    """The use cases, resolved once at start-up so a request costs no container lookups."""
+
+    auth: AuthProvider
+    sessions: Sessions
+    chats: Chats
+    messages: Messages
+    jobs: Jobs
+    assets: Assets
+    asset_metas: AssetMetas
+
+    @classmethod
+    async def resolve(cls, container: Application) -> ServiceSet:
+        resolved: dict[str, Any] = {}
+        for field in fields(cls):
+            value = getattr(container.services, field.name)()
+            # A provider that depends on an async Resource (the engine) answers a future.
+            resolved[field.name] = await value if inspect.isawaitable(value) else value
+        return cls(**resolved)
+
+
+async def shutdown(container: Application) -> None:
+    result = container.shutdown_resources()
+    if inspect.isawaitable(result):
+        await result

@@ -1,0 +1,140 @@
+"""Response bodies as msgspec Structs: Litestar's fast serialization path.
+
+Each mirrors a core entity field for field; ``to_dto`` copies one into the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def to_dto(dto: type[T], entity: object) -> T:
+    return dto(*[getattr(entity, name) for name in dto.__struct_fields__])
+
+
+def to_dtos(dto: type[T], entities: list[Any]) -> list[T]:
+    names = dto.__struct_fields__
+    return [dto(*[getattr(entity, name) for name in names]) for entity in entities]
+
+
+class SessionOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    name: str
+    status: str
+    metadata_json: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChatOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    session_id: UUID
+    title: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    chat_id: UUID
+    role: str
+    content: str
+    tokens: int | None
+    metadata_json: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    session_id: UUID
+    prompt: str
+    output_format: str
+    status: str
+    spec: dict[str, Any] | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssetOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    job_id: UUID
+    asset_type: str
+    uri: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssetMetaOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    asset_id: UUID
+    part_name: str | None
+    component_of: UUID | None
+    position_json: dict[str, Any] | None
+    image_paths_json: list[Any] | None
+    material_json: dict[str, Any] | None
+    is_composite_of: list[UUID] | None
+    used_for_json: list[str] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserOut(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    email: str
+    display_name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    password: str
+    display_name: str | None = None
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    password: str
+
+
+class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: str
+
+
+class RegisteredOut(msgspec.Struct):
+    message: str
+    user_id: UUID
+    email: str
+
+
+class TokensOut(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    user_id: UUID
+    expires_in: int
+
+
+class MessageResult(msgspec.Struct):
+    message: str
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    version: str

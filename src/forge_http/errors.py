@@ -1,0 +1,85 @@
+"""Errors to responses, in one place: the core's error tree by table, and Litestar's own
+validation errors rewritten so that ``detail`` names the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import ValidationException
+
+from forge_core.errors import (
+    Conflict,
+    ForgeError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
+
+STATUS_BY_ERROR: dict[type[ForgeError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    RateLimited: 429,
+    Unavailable: 503,
+    ForgeError: 400,
+}
+
+
+def status_for(error: ForgeError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def error_response(
+    status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        {"status_code": status, "detail": detail},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def forge_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ForgeError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(status, exc.detail, headers)
+
+
+def validation_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ValidationException)
+    problems = [_describe(item) for item in exc.extra or []] if isinstance(exc.extra, list) else []
+    detail = "; ".join(problems) if problems else exc.detail
+    return error_response(400, detail)
+
+
+def _describe(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    key, source = item.get("key"), item.get("source")
+    message = str(item.get("message", "invalid")).removeprefix("Value error, ")
+    if key == "data" and source in (None, "body"):
+        return "a JSON request body is required"
+    where = getattr(source, "value", source)
+    prefix = f"{where} parameter " if where and where != "body" else ""
+    return f"{prefix}{key}: {message}" if key else message
+
+
+EXCEPTION_HANDLERS = {
+    ForgeError: forge_error_handler,
+    ValidationException: validation_error_handler,
+}

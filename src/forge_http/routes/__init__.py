@@ -1,0 +1,17 @@
+"""Route handlers, one module per area of the API; all mounted under ``/api/v1``."""
+
+from forge_http.routes.auth import AuthController
+from forge_http.routes.health import health
+from forge_http.routes.production import AssetController, AssetMetaController, JobController
+from forge_http.routes.workspace import ChatController, MessageController, SessionController
+
+ROUTES = [
+    health,
+    AuthController,
+    SessionController,
+    ChatController,
+    MessageController,
+    JobController,
+    AssetController,
+    AssetMetaController,
+]

@@ -1,0 +1,64 @@
+"""Accounts and tokens: register, login, refresh, me, logout."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post, route
+from litestar.params import JSONBody
+
+from forge_core.ports import Tokens
+from forge_http.dependencies import Caller, Services
+from forge_http.dto import (
+    LoginIn,
+    MessageResult,
+    RefreshIn,
+    RegisteredOut,
+    RegisterIn,
+    TokensOut,
+    UserOut,
+)
+from forge_http.security import PUBLIC
+
+
+def tokens_out(tokens: Tokens) -> TokensOut:
+    return TokensOut(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_type=tokens.token_type,
+        user_id=tokens.user_id,
+        expires_in=tokens.expires_in,
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/register", opt=PUBLIC, status_code=201)
+    async def register(self, data: JSONBody[RegisterIn], services: Services) -> RegisteredOut:
+        user = await services.auth.register(data.email, data.password, data.display_name)
+        return RegisteredOut(message="Registration successful", user_id=user.id, email=user.email)
+
+    @post("/login", opt=PUBLIC, status_code=200)
+    async def login(self, data: JSONBody[LoginIn], services: Services) -> TokensOut:
+        return tokens_out(await services.auth.login(data.email, data.password))
+
+    @post("/refresh", opt=PUBLIC, status_code=200)
+    async def refresh(self, data: JSONBody[RefreshIn], services: Services) -> TokensOut:
+        return tokens_out(await services.auth.refresh(data.refresh_token))
+
+    @get("/me")
+    async def me(self, principal: Caller, services: Services) -> UserOut:
+        user = await services.auth.profile(principal)
+        return UserOut(
+            id=user.id,
+            user_id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+    @route("/logout", http_method=["GET", "POST"], status_code=200)
+    async def logout(self, principal: Caller, services: Services) -> MessageResult:
+        await services.auth.logout(principal)
+        return MessageResult(message="Logout successful")

@@ -1,0 +1,47 @@
+"""Bearer-token authentication for every route but the few marked public.
+
+The token comes from ``Authorization: Bearer <token>`` (or, for sockets, ``?token=``);
+the AuthProvider checks it, and the Principal lands in ``request.user``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+
+from forge_core.errors import Unauthenticated
+from forge_core.ports import Principal
+
+PUBLIC = {"public": True}  # handler opt that skips authentication
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+        return token.strip()
+    if connection.scope["type"] == "websocket" and connection.query_params.get("token"):
+        return str(connection.query_params["token"])
+    raise Unauthenticated("Missing bearer token: send 'Authorization: Bearer <access_token>'")
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        token = bearer_token(connection)
+        principal: Principal = await connection.app.state.services.auth.authenticate(token)
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def auth_middleware() -> DefineMiddleware:
+    return DefineMiddleware(
+        BearerAuthMiddleware,
+        exclude=["^/schema"],
+        exclude_from_auth_key="public",
+    )

@@ -1,0 +1,56 @@
+"""Fixtures for the whole suite: the async backend, and a PostgreSQL database.
+
+PostgreSQL tests (marked ``postgres``) use ``postgres_url``: a fresh database made for
+this test session on the server at ``FORGE_TEST_POSTGRES_URL`` and dropped at the end.
+An unreachable server skips them, or fails them when ``FORGE_REQUIRE_POSTGRES=1`` (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _admin_engine(url: str) -> AsyncEngine:
+    """An engine on the server's maintenance database, outside transactions."""
+    parsed = make_url(url).set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        parsed, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"timeout": 5}
+    )
+
+
+@pytest.fixture(scope="session")
+async def postgres_url(anyio_backend: str) -> AsyncIterator[str]:
+    """The URL of an empty database of its own for this test session."""
+    server = os.environ.get("FORGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    name = f"forge_test_{secrets.token_hex(6)}"
+    admin = _admin_engine(server)
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except (OSError, SQLAlchemyError) as exc:
+        await admin.dispose()
+        reason = f"PostgreSQL not reachable at {make_url(server)!r}: {exc}"
+        if os.environ.get("FORGE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
