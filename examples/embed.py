@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from forge_adapters.memory import MemoryRepository
-from forge_adapters.sql import SqlRepository, create_engine, migrate
+from forge_adapters.memory import MemoryAuthStore, MemoryRepository
+from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
 from forge_core.commands import JobChanges, NewAsset, NewChat, NewJob, NewMessage, NewSession
-from forge_core.entities import JobStatus
+from forge_core.entities import JobStatus, User, utc_now
 from forge_core.errors import InvalidTransition, NotFound
-from forge_core.ports import Repository
+from forge_core.ports import AuthStore, Repository
 from forge_core.services import Assets, Chats, Jobs, Messages, Page, Sessions
 
 
-async def design_session(repo: Repository) -> None:
-    owner, stranger = uuid4(), uuid4()  # users live in the AuthStore; records only need an id
+async def add_user(users: AuthStore, email: str) -> UUID:
+    """Records belong to users; here they are made directly, with no password."""
+    now = utc_now()
+    user = User(id=uuid4(), email=email, created_at=now, updated_at=now)
+    await users.add_user(user, password_hash=None)
+    return user.id
+
+
+async def design_session(repo: Repository, users: AuthStore) -> None:
+    owner = await add_user(users, "maker@example.com")
+    stranger = await add_user(users, "stranger@example.com")
     sessions, chats, messages = Sessions(repo), Chats(repo), Messages(repo)
     jobs, assets = Jobs(repo), Assets(repo)
 
@@ -57,12 +66,12 @@ async def main() -> None:
     parser.add_argument("--sqlite", help="a SQLite file to store the records in")
     args = parser.parse_args()
     if not args.sqlite:
-        await design_session(MemoryRepository())
+        await design_session(MemoryRepository(), MemoryAuthStore())
         return
     engine = create_engine(f"sqlite+aiosqlite:///{args.sqlite}")
     try:
         await migrate(engine)
-        await design_session(SqlRepository(engine))
+        await design_session(SqlRepository(engine), SqlAuthStore(engine))
     finally:
         await engine.dispose()
 

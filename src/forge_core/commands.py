@@ -44,8 +44,26 @@ Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_leng
 ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Self:
+        # No database stores U+0000 in text; refuse it here, naming the field.
+        for name in type(self).model_fields:
+            if _has_nul(getattr(self, name)):
+                raise ValueError(f"{name} may not contain NUL (U+0000) characters")
+        return self
 
 
 class Changes(Command):

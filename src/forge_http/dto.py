@@ -6,7 +6,7 @@ Each mirrors a core entity field for field; ``to_dto`` copies one into the other
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -102,15 +102,19 @@ class UserOut(msgspec.Struct):
     updated_at: datetime
 
 
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Password = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
-    display_name: str | None = None
+    email: Email
+    password: Password
+    display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
+    email: Annotated[str, msgspec.Meta(max_length=320)]
+    password: Password
 
 
 class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -72,8 +72,8 @@ def _describe(item: Any) -> str:
         return str(item)
     key, source = item.get("key"), item.get("source")
     message = str(item.get("message", "invalid")).removeprefix("Value error, ")
-    if key == "data" and source in (None, "body"):
-        return "a JSON request body is required"
+    if key == "data" and source in (None, "body"):  # the body as a whole, not one field
+        return "a JSON request body is required" if message == "'data'" else message
     where = getattr(source, "value", source)
     prefix = f"{where} parameter " if where and where != "body" else ""
     return f"{prefix}{key}: {message}" if key else message

@@ -37,11 +37,6 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
     container = build_container(make_settings(tmp_path))
     container.gateways.password_hasher.override(providers.Object(FAST_HASHER))

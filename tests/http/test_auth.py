@@ -111,6 +111,7 @@ async def test_bad_registration_bodies_are_4xx_and_store_nothing(client: Client)
         ({"email": "x@example.com", "password": "123"}, 422, "password"),
         ({"email": "x@example.com"}, 400, "password"),
         ({"email": "x@example.com", "password": "secret", "role": "admin"}, 400, "role"),
+        ({"email": "not-an-email", "password": "secret"}, 400, "email"),
     ]
     for body, status, field in cases:
         response = await client.post("/auth/register", json=body)

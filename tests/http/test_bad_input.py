@@ -21,6 +21,8 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("POST", "/sessions", {"name": ""}, "name"),
     ("POST", "/sessions", {"name": "x", "metadata_json": [1, 2]}, "metadata_json"),
     ("POST", "/sessions", {"status": "active"}, "name"),
+    ("POST", "/sessions", {"name": "a\x00b"}, "name"),
+    ("POST", "/sessions", {"name": "x", "metadata_json": {"k": ["\x00"]}}, "metadata_json"),
     ("PATCH", "/sessions/{session}", {"name": None}, "name"),
     ("PATCH", "/sessions/{session}", {"metadata_json": "text"}, "metadata_json"),
     ("POST", "/chats", {"session_id": "not-a-uuid"}, "session_id"),
