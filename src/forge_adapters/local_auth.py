@@ -31,6 +31,7 @@ BAD_CREDENTIALS = "Invalid email or password"
 MIN_PASSWORD = 6
 MAX_PASSWORD = 256
 SECRET_FILE = "jwt_secret"
+MAX_REMEMBERED_TOKENS = 10_000
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -69,6 +70,7 @@ class LocalAuthProvider:
         self._clock = clock
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
+        self._verified: dict[str, tuple[UUID, UUID, str | None, int]] = {}
         # Verifying against this when the email is unknown keeps both failures equally slow.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
@@ -133,9 +135,21 @@ class LocalAuthProvider:
         return self._tokens(rotated, new_secret, user.email)
 
     async def authenticate(self, access_token: str) -> Principal:
+        user_id, session_id, email = self._verify_token(access_token)
+        session = await self._store.get_session(session_id)
+        if session is None or session.revoked_at is not None:
+            raise Unauthenticated("This login has ended; log in again")
+        return Principal(user_id=user_id, session_id=session_id, email=email)
+
+    def _verify_token(self, token: str) -> tuple[UUID, UUID, str | None]:
+        """The token's (user, login, email), checked once and then remembered until it
+        expires: the signature of a given token string cannot change, only its login."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[3] > self._clock().timestamp():
+            return cached[0], cached[1], cached[2]
         try:
             claims = jwt.decode(
-                access_token,
+                token,
                 self._secret,
                 algorithms=["HS256"],
                 audience=AUDIENCE,
@@ -143,13 +157,14 @@ class LocalAuthProvider:
                 options={"require": ["exp", "iat", "sub", "sid", "aud", "iss"]},
             )
             user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
+            expires = int(claims["exp"])
         except (jwt.InvalidTokenError, ValueError, TypeError):
+            self._verified.pop(token, None)
             raise Unauthenticated("Invalid or expired access token") from None
-        session = await self._store.get_session(session_id)
-        if session is None or session.revoked_at is not None:
-            raise Unauthenticated("This login has ended; log in again")
-        principal = Principal(user_id=user_id, session_id=session_id, email=claims.get("email"))
-        return principal
+        if len(self._verified) >= MAX_REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (user_id, session_id, claims.get("email"), expires)
+        return user_id, session_id, claims.get("email")
 
     async def profile(self, principal: Principal) -> User:
         return await self._user(principal.user_id)

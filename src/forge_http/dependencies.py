@@ -1,7 +1,12 @@
-"""What handlers receive by name: the caller, a page, and the use cases."""
+"""What handlers receive: the caller (with the use cases), paging, ids.
+
+Each handler takes at most one injected dependency: Litestar resolves a batch of
+several in a task group per request, which costs more than the handler's own work.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,15 +20,20 @@ from forge_core.services import MAX_PAGE, Page
 from forge_http.container import ServiceSet
 
 
-def current_principal(request: Request[Principal, Any, Any]) -> Principal:
-    return request.user
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated caller and the use cases, for one request."""
+
+    principal: Principal
+    services: ServiceSet
+
+    @property
+    def user_id(self) -> UUID:
+        return self.principal.user_id
 
 
-def page(
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Records per page")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, description="Records to skip")] = 0,
-) -> Page:
-    return Page(limit=limit, offset=offset)
+def current_caller(request: Request[Principal, Any, Any]) -> Caller:
+    return Caller(request.user, request.app.state.services)
 
 
 def services(state: State) -> ServiceSet:
@@ -31,16 +41,18 @@ def services(state: State) -> ServiceSet:
 
 
 DEPENDENCIES = {
-    "principal": Provide(current_principal, sync_to_thread=False),
-    "page": Provide(page, sync_to_thread=False),
+    "caller": Provide(current_caller, sync_to_thread=False),
     "services": Provide(services, sync_to_thread=False),
 }
 
-
 # Handler parameter types: the name picks the dependency, the alias marks it as one.
-Caller = NamedDependency[Principal]
+CallerDep = NamedDependency[Caller]
 Services = NamedDependency[ServiceSet]
-Paging = NamedDependency[Page]
 PathId = FromPath[UUID]
-
 ParentFilter = Annotated[UUID | None, QueryParameter(description="Only records under this parent")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Records per page")]
+Offset = Annotated[int, QueryParameter(ge=0, description="Records to skip")]
+
+
+def page(limit: int, offset: int) -> Page:
+    return Page(limit=limit, offset=offset)

@@ -6,7 +6,7 @@ from litestar import Controller, get, post, route
 from litestar.params import JSONBody
 
 from forge_core.ports import Tokens
-from forge_http.dependencies import Caller, Services
+from forge_http.dependencies import CallerDep, Services
 from forge_http.dto import (
     LoginIn,
     MessageResult,
@@ -47,8 +47,8 @@ class AuthController(Controller):
         return tokens_out(await services.auth.refresh(data.refresh_token))
 
     @get("/me")
-    async def me(self, principal: Caller, services: Services) -> UserOut:
-        user = await services.auth.profile(principal)
+    async def me(self, caller: CallerDep) -> UserOut:
+        user = await caller.services.auth.profile(caller.principal)
         return UserOut(
             id=user.id,
             user_id=user.id,
@@ -59,6 +59,6 @@ class AuthController(Controller):
         )
 
     @route("/logout", http_method=["GET", "POST"], status_code=200)
-    async def logout(self, principal: Caller, services: Services) -> MessageResult:
-        await services.auth.logout(principal)
+    async def logout(self, caller: CallerDep) -> MessageResult:
+        await caller.services.auth.logout(caller.principal)
         return MessageResult(message="Logout successful")

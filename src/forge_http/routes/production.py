@@ -8,8 +8,10 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from forge_core.commands import AssetMetaChanges, JobChanges, NewAsset, NewAssetMeta, NewJob
-from forge_http.dependencies import Caller, Paging, ParentFilter, PathId, Services
+from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import AssetMetaOut, AssetOut, JobOut, to_dto, to_dtos
+
+Success = Annotated[bool, QueryParameter(description="false marks the job failed")]
 
 
 class JobController(Controller):
@@ -17,46 +19,40 @@ class JobController(Controller):
     tags = ["jobs"]
 
     @post("/")
-    async def create(self, data: JSONBody[NewJob], principal: Caller, services: Services) -> JobOut:
-        return to_dto(JobOut, await services.jobs.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewJob], caller: CallerDep) -> JobOut:
+        return to_dto(JobOut, await caller.services.jobs.create(caller.user_id, data))
 
     @get("/", description="The caller's jobs, of one session if given, oldest first.")
     async def list(
         self,
-        principal: Caller,
-        services: Services,
-        page: Paging,
+        caller: CallerDep,
         session_id: ParentFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[JobOut]:
-        return to_dtos(JobOut, await services.jobs.list(principal.user_id, page, session_id))
+        found = await caller.services.jobs.list(caller.user_id, page(limit, offset), session_id)
+        return to_dtos(JobOut, found)
 
     @get("/{job_id:uuid}")
-    async def read(self, job_id: PathId, principal: Caller, services: Services) -> JobOut:
-        return to_dto(JobOut, await services.jobs.get(principal.user_id, job_id))
+    async def read(self, job_id: PathId, caller: CallerDep) -> JobOut:
+        return to_dto(JobOut, await caller.services.jobs.get(caller.user_id, job_id))
 
     @patch("/{job_id:uuid}", description="A `status` here is a lifecycle step; 409 if invalid.")
-    async def update(
-        self, job_id: PathId, data: JSONBody[JobChanges], principal: Caller, services: Services
-    ) -> JobOut:
-        return to_dto(JobOut, await services.jobs.update(principal.user_id, job_id, data))
+    async def update(self, job_id: PathId, data: JSONBody[JobChanges], caller: CallerDep) -> JobOut:
+        return to_dto(JobOut, await caller.services.jobs.update(caller.user_id, job_id, data))
 
     @post("/{job_id:uuid}/start", status_code=200, description="pending -> running")
-    async def start(self, job_id: PathId, principal: Caller, services: Services) -> JobOut:
-        return to_dto(JobOut, await services.jobs.start(principal.user_id, job_id))
+    async def start(self, job_id: PathId, caller: CallerDep) -> JobOut:
+        return to_dto(JobOut, await caller.services.jobs.start(caller.user_id, job_id))
 
     @post("/{job_id:uuid}/complete", status_code=200, description="running -> succeeded|failed")
-    async def complete(
-        self,
-        job_id: PathId,
-        principal: Caller,
-        services: Services,
-        success: Annotated[bool, QueryParameter(description="false marks it failed")] = True,
-    ) -> JobOut:
-        return to_dto(JobOut, await services.jobs.complete(principal.user_id, job_id, success))
+    async def complete(self, job_id: PathId, caller: CallerDep, success: Success = True) -> JobOut:
+        done = await caller.services.jobs.complete(caller.user_id, job_id, success)
+        return to_dto(JobOut, done)
 
     @delete("/{job_id:uuid}", description="Deletes the job, its assets and their meta.")
-    async def remove(self, job_id: PathId, principal: Caller, services: Services) -> None:
-        await services.jobs.delete(principal.user_id, job_id)
+    async def remove(self, job_id: PathId, caller: CallerDep) -> None:
+        await caller.services.jobs.delete(caller.user_id, job_id)
 
 
 class AssetController(Controller):
@@ -64,28 +60,27 @@ class AssetController(Controller):
     tags = ["assets"]
 
     @post("/")
-    async def create(
-        self, data: JSONBody[NewAsset], principal: Caller, services: Services
-    ) -> AssetOut:
-        return to_dto(AssetOut, await services.assets.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewAsset], caller: CallerDep) -> AssetOut:
+        return to_dto(AssetOut, await caller.services.assets.create(caller.user_id, data))
 
     @get("/", description="The caller's assets, of one job if given, oldest first.")
     async def list(
         self,
-        principal: Caller,
-        services: Services,
-        page: Paging,
+        caller: CallerDep,
         job_id: ParentFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[AssetOut]:
-        return to_dtos(AssetOut, await services.assets.list(principal.user_id, page, job_id))
+        found = await caller.services.assets.list(caller.user_id, page(limit, offset), job_id)
+        return to_dtos(AssetOut, found)
 
     @get("/{asset_id:uuid}")
-    async def read(self, asset_id: PathId, principal: Caller, services: Services) -> AssetOut:
-        return to_dto(AssetOut, await services.assets.get(principal.user_id, asset_id))
+    async def read(self, asset_id: PathId, caller: CallerDep) -> AssetOut:
+        return to_dto(AssetOut, await caller.services.assets.get(caller.user_id, asset_id))
 
     @delete("/{asset_id:uuid}", description="Deletes the asset and its meta.")
-    async def remove(self, asset_id: PathId, principal: Caller, services: Services) -> None:
-        await services.assets.delete(principal.user_id, asset_id)
+    async def remove(self, asset_id: PathId, caller: CallerDep) -> None:
+        await caller.services.assets.delete(caller.user_id, asset_id)
 
 
 class AssetMetaController(Controller):
@@ -93,37 +88,34 @@ class AssetMetaController(Controller):
     tags = ["asset-meta"]
 
     @post("/")
-    async def create(
-        self, data: JSONBody[NewAssetMeta], principal: Caller, services: Services
-    ) -> AssetMetaOut:
-        return to_dto(AssetMetaOut, await services.asset_metas.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewAssetMeta], caller: CallerDep) -> AssetMetaOut:
+        created = await caller.services.asset_metas.create(caller.user_id, data)
+        return to_dto(AssetMetaOut, created)
 
     @get("/", description="The caller's asset meta, of one asset if given, oldest first.")
     async def list(
         self,
-        principal: Caller,
-        services: Services,
-        page: Paging,
+        caller: CallerDep,
         asset_id: ParentFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[AssetMetaOut]:
-        found = await services.asset_metas.list(principal.user_id, page, asset_id)
+        metas = caller.services.asset_metas
+        found = await metas.list(caller.user_id, page(limit, offset), asset_id)
         return to_dtos(AssetMetaOut, found)
 
     @get("/{meta_id:uuid}")
-    async def read(self, meta_id: PathId, principal: Caller, services: Services) -> AssetMetaOut:
-        return to_dto(AssetMetaOut, await services.asset_metas.get(principal.user_id, meta_id))
+    async def read(self, meta_id: PathId, caller: CallerDep) -> AssetMetaOut:
+        found = await caller.services.asset_metas.get(caller.user_id, meta_id)
+        return to_dto(AssetMetaOut, found)
 
     @patch("/{meta_id:uuid}")
     async def update(
-        self,
-        meta_id: PathId,
-        data: JSONBody[AssetMetaChanges],
-        principal: Caller,
-        services: Services,
+        self, meta_id: PathId, data: JSONBody[AssetMetaChanges], caller: CallerDep
     ) -> AssetMetaOut:
-        updated = await services.asset_metas.update(principal.user_id, meta_id, data)
+        updated = await caller.services.asset_metas.update(caller.user_id, meta_id, data)
         return to_dto(AssetMetaOut, updated)
 
     @delete("/{meta_id:uuid}")
-    async def remove(self, meta_id: PathId, principal: Caller, services: Services) -> None:
-        await services.asset_metas.delete(principal.user_id, meta_id)
+    async def remove(self, meta_id: PathId, caller: CallerDep) -> None:
+        await caller.services.asset_metas.delete(caller.user_id, meta_id)

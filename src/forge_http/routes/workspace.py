@@ -9,8 +9,10 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from forge_core.commands import ChatChanges, NewChat, NewMessage, NewSession, SessionChanges
-from forge_http.dependencies import Caller, Paging, ParentFilter, PathId, Services
+from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import ChatOut, MessageOut, SessionOut, to_dto, to_dtos
+
+SessionFilter = Annotated[UUID, QueryParameter(description="Required: the session's id")]
 
 
 class SessionController(Controller):
@@ -18,33 +20,32 @@ class SessionController(Controller):
     tags = ["sessions"]
 
     @post("/")
-    async def create(
-        self, data: JSONBody[NewSession], principal: Caller, services: Services
-    ) -> SessionOut:
-        return to_dto(SessionOut, await services.sessions.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewSession], caller: CallerDep) -> SessionOut:
+        created = await caller.services.sessions.create(caller.user_id, data)
+        return to_dto(SessionOut, created)
 
     @get("/", description="The caller's sessions, oldest first (created_at, then id).")
-    async def list(self, principal: Caller, services: Services, page: Paging) -> list[SessionOut]:
-        return to_dtos(SessionOut, await services.sessions.list(principal.user_id, page))
+    async def list(
+        self, caller: CallerDep, limit: Limit = 50, offset: Offset = 0
+    ) -> list[SessionOut]:
+        found = await caller.services.sessions.list(caller.user_id, page(limit, offset))
+        return to_dtos(SessionOut, found)
 
     @get("/{session_id:uuid}")
-    async def read(self, session_id: PathId, principal: Caller, services: Services) -> SessionOut:
-        return to_dto(SessionOut, await services.sessions.get(principal.user_id, session_id))
+    async def read(self, session_id: PathId, caller: CallerDep) -> SessionOut:
+        found = await caller.services.sessions.get(caller.user_id, session_id)
+        return to_dto(SessionOut, found)
 
     @patch("/{session_id:uuid}")
     async def update(
-        self,
-        session_id: PathId,
-        data: JSONBody[SessionChanges],
-        principal: Caller,
-        services: Services,
+        self, session_id: PathId, data: JSONBody[SessionChanges], caller: CallerDep
     ) -> SessionOut:
-        updated = await services.sessions.update(principal.user_id, session_id, data)
+        updated = await caller.services.sessions.update(caller.user_id, session_id, data)
         return to_dto(SessionOut, updated)
 
     @delete("/{session_id:uuid}", description="Deletes the session and everything under it.")
-    async def remove(self, session_id: PathId, principal: Caller, services: Services) -> None:
-        await services.sessions.delete(principal.user_id, session_id)
+    async def remove(self, session_id: PathId, caller: CallerDep) -> None:
+        await caller.services.sessions.delete(caller.user_id, session_id)
 
 
 class ChatController(Controller):
@@ -52,35 +53,30 @@ class ChatController(Controller):
     tags = ["chats"]
 
     @post("/")
-    async def create(
-        self, data: JSONBody[NewChat], principal: Caller, services: Services
-    ) -> ChatOut:
-        return to_dto(ChatOut, await services.chats.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewChat], caller: CallerDep) -> ChatOut:
+        return to_dto(ChatOut, await caller.services.chats.create(caller.user_id, data))
 
     @get("/", description="The chats of one of the caller's sessions, oldest first.")
     async def list(
-        self,
-        principal: Caller,
-        services: Services,
-        page: Paging,
-        session_id: Annotated[UUID, QueryParameter(description="Required: whose chats to list")],
+        self, caller: CallerDep, session_id: SessionFilter, limit: Limit = 50, offset: Offset = 0
     ) -> list[ChatOut]:
-        chats = await services.chats.list(principal.user_id, page, parent_id=session_id)
-        return to_dtos(ChatOut, chats)
+        found = await caller.services.chats.list(caller.user_id, page(limit, offset), session_id)
+        return to_dtos(ChatOut, found)
 
     @get("/{chat_id:uuid}")
-    async def read(self, chat_id: PathId, principal: Caller, services: Services) -> ChatOut:
-        return to_dto(ChatOut, await services.chats.get(principal.user_id, chat_id))
+    async def read(self, chat_id: PathId, caller: CallerDep) -> ChatOut:
+        return to_dto(ChatOut, await caller.services.chats.get(caller.user_id, chat_id))
 
     @patch("/{chat_id:uuid}")
     async def update(
-        self, chat_id: PathId, data: JSONBody[ChatChanges], principal: Caller, services: Services
+        self, chat_id: PathId, data: JSONBody[ChatChanges], caller: CallerDep
     ) -> ChatOut:
-        return to_dto(ChatOut, await services.chats.update(principal.user_id, chat_id, data))
+        updated = await caller.services.chats.update(caller.user_id, chat_id, data)
+        return to_dto(ChatOut, updated)
 
     @delete("/{chat_id:uuid}", description="Deletes the chat and its messages.")
-    async def remove(self, chat_id: PathId, principal: Caller, services: Services) -> None:
-        await services.chats.delete(principal.user_id, chat_id)
+    async def remove(self, chat_id: PathId, caller: CallerDep) -> None:
+        await caller.services.chats.delete(caller.user_id, chat_id)
 
 
 class MessageController(Controller):
@@ -88,26 +84,25 @@ class MessageController(Controller):
     tags = ["messages"]
 
     @post("/")
-    async def create(
-        self, data: JSONBody[NewMessage], principal: Caller, services: Services
-    ) -> MessageOut:
-        return to_dto(MessageOut, await services.messages.create(principal.user_id, data))
+    async def create(self, data: JSONBody[NewMessage], caller: CallerDep) -> MessageOut:
+        created = await caller.services.messages.create(caller.user_id, data)
+        return to_dto(MessageOut, created)
 
     @get("/", description="The caller's messages, of one chat if given, oldest first.")
     async def list(
         self,
-        principal: Caller,
-        services: Services,
-        page: Paging,
+        caller: CallerDep,
         chat_id: ParentFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[MessageOut]:
-        found = await services.messages.list(principal.user_id, page, parent_id=chat_id)
+        found = await caller.services.messages.list(caller.user_id, page(limit, offset), chat_id)
         return to_dtos(MessageOut, found)
 
     @get("/{message_id:uuid}")
-    async def read(self, message_id: PathId, principal: Caller, services: Services) -> MessageOut:
-        return to_dto(MessageOut, await services.messages.get(principal.user_id, message_id))
+    async def read(self, message_id: PathId, caller: CallerDep) -> MessageOut:
+        return to_dto(MessageOut, await caller.services.messages.get(caller.user_id, message_id))
 
     @delete("/{message_id:uuid}")
-    async def remove(self, message_id: PathId, principal: Caller, services: Services) -> None:
-        await services.messages.delete(principal.user_id, message_id)
+    async def remove(self, message_id: PathId, caller: CallerDep) -> None:
+        await caller.services.messages.delete(caller.user_id, message_id)
