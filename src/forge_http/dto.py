@@ -6,6 +6,7 @@ Each mirrors a core entity field for field; ``to_dto`` copies one into the other
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -15,12 +16,12 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 
 def to_dto(dto: type[T], entity: object) -> T:
-    return dto(*[getattr(entity, name) for name in dto.__struct_fields__])
+    return dto(*attrgetter(*dto.__struct_fields__)(entity))
 
 
 def to_dtos(dto: type[T], entities: list[Any]) -> list[T]:
-    names = dto.__struct_fields__
-    return [dto(*[getattr(entity, name) for name in names]) for entity in entities]
+    fields_of = attrgetter(*dto.__struct_fields__)
+    return [dto(*fields_of(entity)) for entity in entities]
 
 
 class SessionOut(msgspec.Struct):

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from forge_core.entities import AuthSession, User
 from forge_core.errors import AlreadyExists, NotFound
 
+from .engine import write_transaction
 from .errors import translate_errors
+from .sqlite_reads import sqlite_reads_for
 from .tables import AUTH_SESSIONS, USERS
 
 _USER_COLUMNS = [USERS.c[field.name] for field in fields(User)]
@@ -38,6 +40,7 @@ class SqlAuthStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._fast_reads = sqlite_reads_for(engine)
 
     async def add_user(self, user: User, password_hash: str | None) -> None:
         statement = insert(USERS).values(**_user_values(user), password_hash=password_hash)
@@ -83,6 +86,9 @@ class SqlAuthStore:
             raise
 
     async def get_session(self, session_id: UUID) -> AuthSession | None:
+        if self._fast_reads is not None:  # every authenticated request asks this
+            found = self._fast_reads.fetch(AuthSession, AUTH_SESSIONS, {"id": session_id})
+            return found[0] if found else None
         with translate_errors():
             async with self._engine.connect() as conn:
                 statement = select(AUTH_SESSIONS).where(AUTH_SESSIONS.c.id == session_id)
@@ -113,13 +119,13 @@ class SqlAuthStore:
 
     async def _changed(self, statement: Any) -> int:
         with translate_errors():
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 return int((await conn.execute(statement)).rowcount)
 
     async def _insert(self, statement: Insert, taken: str) -> None:
         with translate_errors():
             try:
-                async with self._engine.begin() as conn:
+                async with write_transaction(self._engine) as conn:
                     await conn.execute(statement)
             except IntegrityError as exc:
                 raise AlreadyExists(taken) from exc

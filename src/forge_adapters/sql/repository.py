@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from forge_core.entities import PARENTS, Asset, AssetMeta, OwnedEntity, kind_name
 from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound, StaleObject
 
+from .engine import write_transaction
 from .errors import translate_errors
+from .sqlite_reads import sqlite_reads_for
 from .tables import TABLES, USERS
 
 E = TypeVar("E", bound=OwnedEntity)
@@ -51,22 +53,28 @@ class SqlRepository:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._fast_reads = sqlite_reads_for(engine)
 
     async def add(self, entity: OwnedEntity) -> None:
         statement = insert(_table(type(entity))).values(_values(entity))
         with translate_errors():
             try:
-                async with self._engine.begin() as conn:
+                async with write_transaction(self._engine) as conn:
                     await conn.execute(statement)
             except IntegrityError as exc:
                 raise await self._clash(entity) from exc
 
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
         table = _table(kind)
+        if self._fast_reads is not None:
+            found = self._fast_reads.fetch(kind, table, {"id": entity_id, "user_id": owner})
+            if not found:
+                raise NotFound(kind_name(kind), entity_id)
+            return found[0]
         with translate_errors():
             async with self._engine.connect() as conn:
-                result = await conn.execute(select(table).where(_owned_by(table, entity_id, owner)))
-                row = result.mappings().first()
+                statement = select(table).where(_owned_by(table, entity_id, owner))
+                row = (await conn.execute(statement)).mappings().first()
         if row is None:
             raise NotFound(kind_name(kind), entity_id)
         return kind(**row)
@@ -81,10 +89,16 @@ class SqlRepository:
         offset: int = 0,
     ) -> builtins.list[E]:
         table = _table(kind)
-        statement = select(table).where(table.c.user_id == owner)
-        for field, value in (where or {}).items():
+        for field in where or {}:
             if field not in _FIELDS[kind]:
                 raise InvalidInput(field, f"{kind_name(kind)} has no such field")
+        if self._fast_reads is not None:
+            conditions = {"user_id": owner, **(where or {})}
+            return self._fast_reads.fetch(
+                kind, table, conditions, ordered=True, limit=limit, offset=offset
+            )
+        statement = select(table).where(table.c.user_id == owner)
+        for field, value in (where or {}).items():
             statement = statement.where(table.c[field] == value)
         statement = statement.order_by(table.c.created_at, table.c.id).limit(limit).offset(offset)
         with translate_errors():
@@ -115,7 +129,7 @@ class SqlRepository:
         )
         with translate_errors():
             try:
-                async with self._engine.begin() as conn:
+                async with write_transaction(self._engine) as conn:
                     if (await conn.execute(statement)).rowcount == 0:
                         raise await self._why_unchanged(conn, entity)
             except IntegrityError as exc:
@@ -124,7 +138,7 @@ class SqlRepository:
     async def delete(self, kind: type[E], entity_id: UUID, owner: UUID) -> None:
         table = _table(kind)
         with translate_errors():
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 result = await conn.execute(delete(table).where(_owned_by(table, entity_id, owner)))
                 if result.rowcount == 0:
                     raise NotFound(kind_name(kind), entity_id)
