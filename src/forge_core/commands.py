@@ -38,7 +38,7 @@ def _number(value: Any) -> Any:
 
 
 Whole = Annotated[int, BeforeValidator(_whole)]
-Number = Annotated[float, BeforeValidator(_number)]
+Number = Annotated[int | float, BeforeValidator(_number)]
 IdList = Annotated[list[UUID], Field(max_length=100)]
 Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=100)]
 ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]

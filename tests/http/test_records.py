@@ -78,8 +78,10 @@ async def test_listing_chats_requires_a_session_id(client: Client, alice: User) 
 
 async def test_asset_meta_round_trip_and_patch(client: Client, alice: User) -> None:
     ids = await make_tree(client, alice)
-    meta = (await client.get(f"/asset-meta/{ids['meta']}", headers=alice.headers)).json()
+    response = await client.get(f"/asset-meta/{ids['meta']}", headers=alice.headers)
+    meta = response.json()
     assert {k: meta[k] for k in SEED_META} == SEED_META
+    assert '"position_json":{"x":0,"y":0,"z":0}' in response.text  # numbers echo as sent
     body = {"part_name": "propeller v2", "material_json": {"type": "carbon", "thickness": "8mm"},
             "component_of": ids["asset"], "is_composite_of": [ids["asset"]]}  # fmt: skip
     updated = await client.patch(f"/asset-meta/{ids['meta']}", json=body, headers=alice.headers)
