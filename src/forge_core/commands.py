@@ -15,6 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from forge_core.entities import JobStatus, JsonObject
 
+MAX_INT32 = 2**31 - 1  # the widest integer column every database stores
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=200_000)]
@@ -116,7 +118,7 @@ class NewMessage(Command):
     chat_id: UUID
     role: Role
     content: Text
-    tokens: Annotated[Whole, Field(ge=0)] | None = None
+    tokens: Annotated[Whole, Field(ge=0, le=MAX_INT32)] | None = None
     metadata_json: JsonObject | None = None
 
 

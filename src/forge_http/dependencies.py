@@ -16,7 +16,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from forge_core.ports import Principal
-from forge_core.services import MAX_PAGE, Page
+from forge_core.services import MAX_OFFSET, MAX_PAGE, Page
 from forge_http.container import ServiceSet
 
 
@@ -51,7 +51,7 @@ Services = NamedDependency[ServiceSet]
 PathId = FromPath[UUID]
 ParentFilter = Annotated[UUID | None, QueryParameter(description="Only records under this parent")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Records per page")]
-Offset = Annotated[int, QueryParameter(ge=0, description="Records to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Records to skip")]
 
 
 def page(limit: int, offset: int) -> Page:

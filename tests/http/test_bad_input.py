@@ -31,6 +31,8 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("POST", "/messages", {"chat_id": "{chat}", "role": "user", "content": "x", "tokens": "5"},
      "tokens"),
     ("POST", "/messages", {"chat_id": "{chat}", "role": "robot", "content": "x"}, "role"),
+    ("POST", "/messages", {"chat_id": "{chat}", "role": "user", "content": "x", "tokens": 2**80},
+     "tokens"),
     ("POST", "/jobs", {"session_id": "{session}", "prompt": "x", "status": "succeeded"}, "status"),
     ("POST", "/jobs", {"session_id": "{session}", "prompt": "x", "output_format": "exe"},
      "output_format"),

@@ -1,10 +1,11 @@
 """Use cases. Each class serves one kind of record for a given owner."""
 
 from forge_core.services.production import AssetMetas, Assets, Jobs
-from forge_core.services.records import MAX_PAGE, Page, Records
+from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.workspace import Chats, Messages, Sessions
 
 __all__ = [
+    "MAX_OFFSET",
     "MAX_PAGE",
     "AssetMetas",
     "Assets",

@@ -24,6 +24,7 @@ N = TypeVar("N", bound=BaseModel)
 C = TypeVar("C", bound=Changes)
 
 MAX_PAGE = 200
+MAX_OFFSET = 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,8 @@ class Page:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
             raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-        if self.offset < 0:
-            raise InvalidInput("offset", "must be 0 or more")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidInput("offset", f"must be between 0 and {MAX_OFFSET}")
 
 
 class Records(Generic[E, N, C]):
