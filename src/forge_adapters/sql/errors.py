@@ -27,6 +27,8 @@ def translate_errors() -> Iterator[None]:
         raise Conflict("the change clashes with stored records") from exc
     except DataError as exc:
         raise InvalidInput("record", "the database refused a value") from exc
+    except OverflowError as exc:  # an integer wider than the column, refused by the driver
+        raise InvalidInput("record", "a number is too large to store") from exc
     except DBAPIError as exc:
         raise Unavailable("the database cannot answer now") from exc
     except StatementError as exc:

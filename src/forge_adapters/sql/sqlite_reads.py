@@ -29,7 +29,7 @@ from sqlalchemy import JSON, DateTime, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from forge_core.errors import Unavailable
+from forge_core.errors import InvalidInput, Unavailable
 
 T = TypeVar("T")
 Processor = Callable[[Any], Any] | None
@@ -67,6 +67,8 @@ class SqliteReads:
             return plan.decode(b"[" + b",".join(row[0] for row in rows) + b"]")
         except sqlite3.Error as exc:
             raise Unavailable("the database cannot answer now") from exc
+        except OverflowError as exc:
+            raise InvalidInput("filter", "a number is too large to look up") from exc
         except msgspec.ValidationError as exc:
             raise Unavailable(f"a stored {table.name} row does not read back: {exc}") from exc
 
