@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from forge_core.errors import ForgeError
 from forge_http.settings import Settings, SettingsError, load_settings
 
 
@@ -57,8 +58,22 @@ def migrate(settings: Settings) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ForgeError as exc:
+        print(
+            f"forge: cannot migrate {_safe_url(settings.database_url)}: {exc.detail}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
     print("forge: database schema is up to date")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
