@@ -12,6 +12,8 @@ from argon2 import PasswordHasher
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
+from forge_adapters.sql import create_engine, migrate
+from forge_adapters.sql.tables import metadata
 from forge_http import Settings, build_container, create_app
 
 # Real argon2, at the lowest cost, so that registering dozens of users stays quick.
@@ -37,8 +39,35 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
-    container = build_container(make_settings(tmp_path))
+def database() -> str:
+    """Which database the app runs on; a module overrides this to run on PostgreSQL too."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database_url(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if database == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/forge.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+async def empty_postgres(url: str) -> None:
+    """Migrate the test session's database and empty it, so each test starts clean."""
+    await migrate(url)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = ", ".join(table.name for table in metadata.sorted_tables)
+            await conn.exec_driver_sql(f"TRUNCATE {tables} CASCADE")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def client(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncTestClient[Any]]:
+    if database_url.startswith("postgres"):
+        await empty_postgres(database_url)
+    container = build_container(make_settings(tmp_path, database_url=database_url))
     container.gateways.password_hasher.override(providers.Object(FAST_HASHER))
     async with AsyncTestClient(
         create_app(container), base_url="http://testserver.local/api/v1"

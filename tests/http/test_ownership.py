@@ -12,6 +12,13 @@ from tests.http.conftest import SEED_META, User, make_tree, snapshot
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> str:
+    """These run on both databases: SQLite reads take a path of their own."""
+    return str(request.param)
+
+
 Client = AsyncTestClient[Any]
 
 # (method, path template, body template): {kind} stands for an id of that kind.
