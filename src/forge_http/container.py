@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from argon2 import PasswordHasher
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,8 +25,15 @@ from forge_adapters.memory import (
     MemoryRepository,
 )
 from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
-from forge_core.entities import utc_now
-from forge_core.ports import AuthProvider
+from forge_adapters.supabase import (
+    GoTrue,
+    SupabaseAuthProvider,
+    SupabaseClient,
+    TokenVerifier,
+    http_client,
+)
+from forge_core.entities import Clock, utc_now
+from forge_core.ports import AuthProvider, AuthStore
 from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Sessions
 from forge_http.settings import Settings
 
@@ -39,6 +47,36 @@ async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+async def open_supabase_http() -> AsyncIterator[httpx.AsyncClient]:
+    """The pooled client every Supabase call shares; closed at shutdown."""
+    async with http_client() as client:
+        yield client
+
+
+def supabase_client(
+    http: httpx.AsyncClient, settings: Settings, role: str
+) -> SupabaseClient | None:
+    """The seed's ``supabase_anon`` / ``supabase_service``: None without its key."""
+    key = settings.supabase_anon_key if role == "anon" else settings.supabase_service_role_key
+    if settings.supabase_url is None or key is None:
+        return None
+    return SupabaseClient(http, settings.supabase_url, key.get_secret_value())
+
+
+def supabase_auth(
+    http: httpx.AsyncClient, store: AuthStore, settings: Settings, clock: Clock
+) -> SupabaseAuthProvider:
+    assert settings.supabase_url is not None and settings.supabase_api_key is not None
+    gotrue = GoTrue(http, settings.supabase_url, settings.supabase_api_key)
+    secret = settings.supabase_jwt_secret
+    verifier = TokenVerifier(
+        gotrue,
+        audience=settings.supabase_jwt_audience,
+        jwt_secret=secret.get_secret_value() if secret is not None else None,
+    )
+    return SupabaseAuthProvider(gotrue, verifier, store, clock=clock)
 
 
 def storage_kind(settings: Settings) -> str:
@@ -78,6 +116,9 @@ class Gateways(containers.DeclarativeContainer):
     password_hasher = providers.Singleton(PasswordHasher)
     object_store = providers.Singleton(MemoryObjectStore)
     inference = providers.Singleton(MemoryInferenceBackend)
+    supabase_http = providers.Resource(open_supabase_http)
+    supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
+    supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
 
 
 class Services(containers.DeclarativeContainer):
@@ -93,6 +134,9 @@ class Services(containers.DeclarativeContainer):
             hasher=gateways.password_hasher,
             clock=core.clock,
             access_ttl=providers.Callable(seconds, core.settings.provided.access_token_ttl_seconds),
+        ),
+        supabase=providers.Singleton(
+            supabase_auth, gateways.supabase_http, gateways.auth_store, core.settings, core.clock
         ),
     )
     sessions = providers.Singleton(Sessions, repo=gateways.repository, clock=core.clock)

@@ -1,5 +1,6 @@
 """Settings, read from ``FORGE_*`` environment variables and a ``.env`` file.
 
+The Supabase settings keep the names Supabase gives them (``SUPABASE_URL``, ...).
 ``forge`` refuses to start on a bad value, with one line naming the variable.
 """
 
@@ -8,10 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MEMORY_URL = "memory://"
+
+
+def _unprefixed(name: str) -> AliasChoices:
+    """A setting read from ``name`` (no ``FORGE_`` prefix), or by its field name in code."""
+    return AliasChoices(name, name.lower())
 
 
 class Settings(BaseSettings):
@@ -22,13 +35,26 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./forge.db"
     data_dir: Path = Path("./forge-data")
     jwt_secret: SecretStr | None = None
-    auth_backend: Literal["local"] = "local"
+    auth_backend: Literal["local", "supabase"] = "local"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     auto_migrate: bool | None = None
+    supabase_url: str | None = Field(None, validation_alias=_unprefixed("SUPABASE_URL"))
+    supabase_anon_key: SecretStr | None = Field(
+        None, validation_alias=_unprefixed("SUPABASE_ANON_KEY")
+    )
+    supabase_service_role_key: SecretStr | None = Field(
+        None, validation_alias=_unprefixed("SUPABASE_SERVICE_ROLE_KEY")
+    )
+    supabase_jwt_secret: SecretStr | None = Field(
+        None, validation_alias=_unprefixed("SUPABASE_JWT_SECRET")
+    )
+    supabase_jwt_audience: str = Field(
+        "authenticated", min_length=1, validation_alias=_unprefixed("SUPABASE_JWT_AUDIENCE")
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -56,6 +82,34 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite://, postgresql:// or memory:// URL")
         return value
 
+    @field_validator("supabase_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _supabase_complete(self) -> Settings:
+        """SUPABASE_URL alone selects Supabase, unless FORGE_AUTH_BACKEND says local."""
+        if self.supabase_url and "auth_backend" not in self.model_fields_set:
+            self.auth_backend = "supabase"
+        if self.auth_backend != "supabase":
+            return self
+        if not self.supabase_url:
+            raise ValueError("SUPABASE_URL: must be set when FORGE_AUTH_BACKEND=supabase")
+        if self.supabase_api_key is None:
+            raise ValueError(
+                "SUPABASE_ANON_KEY: must be set (or SUPABASE_SERVICE_ROLE_KEY) with Supabase auth"
+            )
+        return self
+
+    @property
+    def supabase_api_key(self) -> str | None:
+        """The ``apikey`` sent to Supabase: the anon key, else the service role key."""
+        key = self.supabase_anon_key or self.supabase_service_role_key
+        return key.get_secret_value() if key is not None else None
+
     @property
     def uses_memory(self) -> bool:
         return self.database_url == MEMORY_URL
@@ -77,5 +131,12 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = "FORGE_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
-        raise SettingsError(f"invalid setting {name}: {error['msg']}") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a check across settings names its variable itself
+            name, _, message = message.partition(": ") if ": " in message else ("", "", message)
+            name = name or "settings"
+        elif str(error["loc"][0]).upper().startswith("SUPABASE_"):
+            name = str(error["loc"][0]).upper()
+        else:
+            name = "FORGE_" + str(error["loc"][0]).upper()
+        raise SettingsError(f"invalid setting {name}: {message}") from None

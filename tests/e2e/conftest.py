@@ -15,6 +15,9 @@ from pathlib import Path
 
 import httpx
 
+# Settings a developer's shell may hold; each test says which of them it wants.
+OWN_SETTINGS = ("FORGE_", "SUPABASE_", "RUNPOD_")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -31,7 +34,7 @@ def forge_command() -> list[str]:
 def forge_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``forge serve`` in ``workdir`` on its embedded defaults; yield its base URL."""
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FORGE_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     environment.update(env or {})
     log = (workdir / f"serve-{port}.log").open("w")
     process = subprocess.Popen(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import forge_command
+from tests.e2e.conftest import OWN_SETTINGS, forge_command
 
 pytestmark = pytest.mark.e2e
 
 
 def forge(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FORGE_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     return subprocess.run(
         [*forge_command(), *args],
         cwd=cwd,

@@ -67,7 +67,9 @@ async def empty_postgres(url: str) -> None:
 async def client(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncTestClient[Any]]:
     if database_url.startswith("postgres"):
         await empty_postgres(database_url)
-    container = build_container(make_settings(tmp_path, database_url=database_url))
+    # Local auth said outright, so a SUPABASE_URL in the environment can't switch it.
+    settings = make_settings(tmp_path, database_url=database_url, auth_backend="local")
+    container = build_container(settings)
     container.gateways.password_hasher.override(providers.Object(FAST_HASHER))
     async with AsyncTestClient(
         create_app(container), base_url="http://testserver.local/api/v1"
