@@ -11,12 +11,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
-import pytest
-from hypothesis import assume, settings
+from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from forge_adapters.memory import MemoryRepository
 from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
@@ -35,14 +40,31 @@ from forge_core.errors import ForgeError, NotFound, StaleObject
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 OWNERS = (UUID(int=1), UUID(int=2))
+MISSING = UUID(int=0)  # no record has it
+SAMPLE_JSON = {"k": [1, None, "é"]}
 KINDS = (Session, Chat, Message, Job, Asset, AssetMeta)
-TEXT_FIELD = {Session: "name", Chat: "title", Message: "content", Job: "prompt",
-              Asset: "uri", AssetMeta: "part_name"}  # fmt: skip
+TEXT_FIELD = {
+    Session: "name",
+    Chat: "title",
+    Message: "content",
+    Job: "prompt",
+    Asset: "uri",
+    AssetMeta: "part_name",
+}
 
+Draw = Callable[[st.SearchStrategy[Any]], Any]
 texts = st.text(max_size=4)
 json_objects = st.none() | st.dictionaries(
     texts, st.none() | st.booleans() | st.integers(-(2**53), 2**53) | texts, max_size=2
 )
+
+
+def weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any]) -> Any:
+    """``common`` three times in four, else ``rare``."""
+    return st.one_of(common, common, common, rare)
+
+
+mostly = weighted(st.just(True), st.just(False))
 
 
 class Model:
@@ -64,9 +86,16 @@ class Model:
             raise NotFound(kind.__name__, entity_id)
         return found
 
-    def list(self, kind: type[Any], owner: UUID, where: dict[str, UUID], limit: int, offset: int) -> list[Any]:  # fmt: skip
-        rows = [r for r in self.records.values() if type(r) is kind and r.user_id == owner
-                and all(getattr(r, f) == v for f, v in where.items())]  # fmt: skip
+    def list(
+        self, kind: type[Any], owner: UUID, where: dict[str, UUID], limit: int, offset: int
+    ) -> list[Any]:
+        rows = [
+            r
+            for r in self.records.values()
+            if type(r) is kind
+            and r.user_id == owner
+            and all(getattr(r, f) == v for f, v in where.items())
+        ]
         return sorted(rows, key=lambda r: (r.created_at, r.id))[offset : offset + limit]
 
     def count_owned(self, kind: type[Any], ids: list[UUID], owner: UUID) -> int:
@@ -86,10 +115,12 @@ class Model:
         self.get(kind, entity_id, owner)
         doomed = {entity_id}
         while grown := {
-            r.id for r in self.records.values()
-            if r.id not in doomed and type(r) in PARENTS
+            r.id
+            for r in self.records.values()
+            if r.id not in doomed
+            and type(r) in PARENTS
             and getattr(r, PARENTS[type(r)][0]) in doomed
-        }:  # fmt: skip
+        }:
             doomed |= grown
         for gone in doomed:
             del self.records[gone]
@@ -106,6 +137,9 @@ def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
 
 
 class RepositoryMachine(RuleBasedStateMachine):
+    """Each rule runs one call on the model and on both repositories (the SQL one on
+    SQLite, through a private event loop) and wants the same result or error."""
+
     template: ClassVar[Path]
 
     def __init__(self) -> None:
@@ -114,11 +148,10 @@ class RepositoryMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="forge-model-"))
         shutil.copyfile(self.template, self.folder / "forge.db")
         self.engine = create_engine(f"sqlite:///{self.folder}/forge.db")
-        auth = SqlAuthStore(self.engine)
-        for n, owner in enumerate(OWNERS):
-            user = User(id=owner, email=f"u{n}@example.com", created_at=T0, updated_at=T0)
-            self.run(auth.add_user(user, None))
         self.model, self.memory, self.sql = Model(), MemoryRepository(), SqlRepository(self.engine)
+        self.seen: dict[UUID, Any] = {}
+        self.changed = False
+        self.made = 0
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -128,112 +161,185 @@ class RepositoryMachine(RuleBasedStateMachine):
         self.loop.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def agree(self, model_call: Callable[[], Any], call: Callable[[Any], Awaitable[Any]]) -> Any:
+    def agree(self, model_call: Callable[[], Any], call: Callable[[Any], Awaitable[Any]]) -> None:
         expected = outcome(model_call)
+        self.changed = self.changed or self.model.records != self.seen
+        self.seen = dict(self.model.records)
         for repo in (self.memory, self.sql):
             assert outcome(lambda r=repo: self.run(call(r))) == expected, type(repo).__name__
-        return expected
 
-    def pick(self, kind: type[Any], index: int | None, fallback: UUID) -> UUID:
-        ids = sorted(r.id for r in self.model.records.values() if type(r) is kind)
-        return fallback if index is None or not ids else ids[index % len(ids)]
+    def ids(self, kind: type[Any]) -> st.SearchStrategy[UUID]:
+        """Mostly the id of a stored record of ``kind`` (of either owner), else MISSING."""
+        stored = sorted(r.id for r in self.model.records.values() if type(r) is kind)
+        return weighted(st.sampled_from(stored), st.just(MISSING)) if stored else st.just(MISSING)
 
-    @rule(
-        kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS), new_id=st.uuids(),
-        parent=st.none() | st.integers(0, 50), component=st.none() | st.integers(0, 50),
-        missing=st.uuids(), second=st.integers(0, 3), data=st.data(),
-    )  # fmt: skip
-    def add(self, kind: type[Any], owner: UUID, new_id: UUID, parent: int | None,
-            component: int | None, missing: UUID, second: int, data: st.DataObject) -> None:  # fmt: skip
-        assume(new_id not in self.model.records and new_id != missing)
-        when = T0 + timedelta(seconds=second)
-        values: dict[str, Any] = {"id": new_id, "user_id": owner, "created_at": when,
-                                  "updated_at": when, TEXT_FIELD[kind]: data.draw(texts)}  # fmt: skip
-        if kind in PARENTS:
-            field, parent_kind = PARENTS[kind]
-            values[field] = self.pick(parent_kind, parent, missing)
-        values.update(self.extra_fields(kind, component, data))
-        entity = kind(**values)
+    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS), data=st.data())
+    def add(self, kind: type[Any], owner: UUID, data: st.DataObject) -> None:
+        parent_id = data.draw(self.ids(PARENTS[kind][1])) if kind in PARENTS else None
+        self.add_one(self.make(kind, owner, parent_id, data.draw))
+
+    @initialize()
+    def plant(self) -> None:
+        """Start from a tree per owner (the second's meta a component of the first's
+        asset), so that early steps have records to work on. No draws: quick shrinking."""
+        for owner in OWNERS:
+            self.grow(owner, None)
+
+    @rule(owner=st.sampled_from(OWNERS), data=st.data())
+    def grow(self, owner: UUID, data: st.DataObject | None) -> None:
+        """A new tree, one record of each kind, whose meta may be a component of any asset."""
+        made: dict[type[Any], UUID] = {}
+        for kind in KINDS:
+            parent_id = made[PARENTS[kind][1]] if kind in PARENTS else None
+            entity = self.make(kind, owner, parent_id, data.draw if data else None)
+            self.add_one(entity)
+            made[kind] = entity.id
+
+    def add_one(self, entity: OwnedEntity) -> None:
         self.agree(lambda: self.model.add(entity), lambda r: r.add(entity))
 
-    def extra_fields(self, kind: type[Any], component: int | None, data: st.DataObject) -> dict[str, Any]:  # fmt: skip
+    def make(self, kind: type[Any], owner: UUID, parent_id: Any, draw: Draw | None) -> Any:
+        """A new record: ids are made, not drawn (so unique); values drawn if ``draw``."""
+        self.made += 1
+        when = T0 + timedelta(seconds=draw(st.integers(0, 3)) if draw else self.made % 3)
+        values = {
+            "id": uuid5(NAMESPACE_URL, f"forge:{self.made}"),
+            "user_id": owner,
+            "created_at": when,
+            "updated_at": when,
+            TEXT_FIELD[kind]: draw(texts) if draw else f"r{self.made}",
+            **self.extra_fields(kind, draw),
+        }
+        if kind in PARENTS:
+            values[PARENTS[kind][0]] = parent_id
+        return kind(**values)
+
+    def extra_fields(self, kind: type[Any], draw: Draw | None) -> dict[str, Any]:
+        def value(strategy: st.SearchStrategy[Any], default: Any) -> Any:
+            return draw(strategy) if draw else default
+
         if kind is Message:
-            return {"role": "user", "metadata_json": data.draw(json_objects)}
+            return {"role": "user", "metadata_json": value(json_objects, SAMPLE_JSON)}
         if kind is Job:
-            return {"output_format": "stl", "spec": data.draw(json_objects)}
+            return {"output_format": "stl", "spec": value(json_objects, SAMPLE_JSON)}
         if kind is Asset:
             return {"asset_type": "stl"}
+        if kind is Session:
+            return {"metadata_json": value(json_objects, SAMPLE_JSON)}
         if kind is AssetMeta:
-            assets = [r.id for r in self.model.records.values() if type(r) is Asset]
-            component_of = None if component is None or not assets else assets[component % len(assets)]
-            uuids = data.draw(st.none() | st.lists(st.uuids(), max_size=2))
-            return {"component_of": component_of, "is_composite_of": uuids,
-                    "position_json": data.draw(json_objects)}  # fmt: skip
-        return {"metadata_json": data.draw(json_objects)} if kind is Session else {}
+            assets = sorted(r.id for r in self.model.records.values() if type(r) is Asset)
+            first = min(assets, key=lambda i: self.model.records[i].created_at, default=None)
+            some = weighted(st.sampled_from(assets), st.none()) if assets else st.none()
+            return {  # component_of names a stored asset: the memory adapter checks no more
+                "component_of": value(some, first),
+                "is_composite_of": value(st.none() | st.lists(st.sampled_from(OWNERS)), [*OWNERS]),
+                "position_json": value(json_objects, SAMPLE_JSON),
+            }
+        return {}
 
-    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS),
-          index=st.none() | st.integers(0, 50), missing=st.uuids())  # fmt: skip
-    def get(self, kind: type[Any], owner: UUID, index: int | None, missing: UUID) -> None:
-        entity_id = self.pick(kind, index, missing)
-        self.agree(lambda: self.model.get(kind, entity_id, owner),
-                   lambda r: r.get(kind, entity_id, owner))  # fmt: skip
+    def target(self, data: st.DataObject) -> tuple[type[Any], UUID, UUID]:
+        """Mostly a stored record's kind, id and owner; else a kind, an id as ``ids``
+        draws it and either owner."""
+        stored = sorted({type(r) for r in self.model.records.values()}, key=KINDS.index)
+        kind = data.draw(
+            weighted(st.sampled_from(stored), st.sampled_from(KINDS))
+            if stored
+            else st.sampled_from(KINDS)
+        )
+        entity_id = data.draw(self.ids(kind))
+        found = self.model.records.get(entity_id)
+        if found is not None and data.draw(mostly):
+            return kind, entity_id, found.user_id
+        return kind, entity_id, data.draw(st.sampled_from(OWNERS))
 
-    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS),
-          parent=st.none() | st.integers(0, 50), limit=st.integers(1, 5),
-          offset=st.integers(0, 4))  # fmt: skip
-    def list(self, kind: type[Any], owner: UUID, parent: int | None, limit: int, offset: int) -> None:  # fmt: skip
+    @rule(data=st.data())
+    def get(self, data: st.DataObject) -> None:
+        kind, entity_id, owner = self.target(data)
+        self.agree(
+            lambda: self.model.get(kind, entity_id, owner), lambda r: r.get(kind, entity_id, owner)
+        )
+
+    @rule(
+        kind=st.sampled_from(KINDS),
+        owner=st.sampled_from(OWNERS),
+        limit=st.integers(1, 5),
+        offset=st.integers(0, 4),
+        data=st.data(),
+    )
+    def list(self, kind: type[Any], owner: UUID, limit: int, offset: int, data: Any) -> None:
         where: dict[str, UUID] = {}
-        if kind in PARENTS and parent is not None:
+        if kind in PARENTS and data.draw(st.booleans()):
             field, parent_kind = PARENTS[kind]
-            where[field] = self.pick(parent_kind, parent, UUID(int=0))
-        self.agree(lambda: self.model.list(kind, owner, where, limit, offset),
-                   lambda r: r.list(kind, owner, where=where, limit=limit, offset=offset))  # fmt: skip
+            where[field] = data.draw(self.ids(parent_kind))
+        self.agree(
+            lambda: self.model.list(kind, owner, where, limit, offset),
+            lambda r: r.list(kind, owner, where=where, limit=limit, offset=offset),
+        )
 
-    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS),
-          picks=st.lists(st.integers(0, 50), max_size=4), extra=st.lists(st.uuids(), max_size=2))  # fmt: skip
-    def count_owned(self, kind: type[Any], owner: UUID, picks: list[int], extra: list[UUID]) -> None:  # fmt: skip
-        ids = [self.pick(kind, p, UUID(int=0)) for p in picks] + extra
-        self.agree(lambda: self.model.count_owned(kind, ids, owner),
-                   lambda r: r.count_owned(kind, ids, owner))  # fmt: skip
+    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS), data=st.data())
+    def count_owned(self, kind: type[Any], owner: UUID, data: st.DataObject) -> None:
+        ids = data.draw(st.lists(self.ids(kind), max_size=4))
+        self.agree(
+            lambda: self.model.count_owned(kind, ids, owner),
+            lambda r: r.count_owned(kind, ids, owner),
+        )
 
-    @rule(kind=st.sampled_from(KINDS), index=st.integers(0, 50), owner=st.sampled_from(OWNERS),
-          stale=st.booleans(), text=texts)  # fmt: skip
-    def update(self, kind: type[Any], index: int, owner: UUID, stale: bool, text: str) -> None:
-        entity_id = self.pick(kind, index, UUID(int=0))
-        assume(entity_id in self.model.records)
-        current = self.model.records[entity_id]
-        changed = replace(current, user_id=owner, updated_at=current.updated_at + timedelta(seconds=1),
-                          **{TEXT_FIELD[kind]: text})  # fmt: skip
-        expected = current.updated_at - timedelta(microseconds=1) if stale else current.updated_at
-        self.agree(lambda: self.model.update(changed, expected),
-                   lambda r: r.update(changed, expected_updated_at=expected))  # fmt: skip
+    @rule(fresh=mostly, text=texts, data=st.data())
+    def update(self, fresh: bool, text: str, data: st.DataObject) -> None:
+        kind, entity_id, owner = self.target(data)
+        current = self.model.records.get(entity_id)
+        if type(current) is not kind:  # a missing record: any values will do
+            current = replace(self.make(kind, owner, MISSING, data.draw), id=entity_id)
+        later = current.updated_at + timedelta(seconds=1)
+        changed = replace(current, user_id=owner, updated_at=later, **{TEXT_FIELD[kind]: text})
+        expected = current.updated_at if fresh else current.updated_at - timedelta(microseconds=1)
+        self.agree(
+            lambda: self.model.update(changed, expected),
+            lambda r: r.update(changed, expected_updated_at=expected),
+        )
 
-    @rule(kind=st.sampled_from(KINDS), owner=st.sampled_from(OWNERS),
-          index=st.none() | st.integers(0, 50), missing=st.uuids())  # fmt: skip
-    def delete(self, kind: type[Any], owner: UUID, index: int | None, missing: UUID) -> None:
-        entity_id = self.pick(kind, index, missing)
-        self.agree(lambda: self.model.delete(kind, entity_id, owner),
-                   lambda r: r.delete(kind, entity_id, owner))  # fmt: skip
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        kind, entity_id, owner = self.target(data)
+        self.agree(
+            lambda: self.model.delete(kind, entity_id, owner),
+            lambda r: r.delete(kind, entity_id, owner),
+        )
 
     @invariant()
     def everything_agrees(self) -> None:
+        """After each change, both repositories hold what the model holds."""
+        if not self.changed:
+            return
+        self.changed = False
         for kind in KINDS:
             for owner in OWNERS:
-                self.agree(lambda k=kind, o=owner: self.model.list(k, o, {}, 10**6, 0),
-                           lambda r, k=kind, o=owner: r.list(k, o, limit=10**6))  # fmt: skip
+                self.agree(
+                    lambda k=kind, o=owner: self.model.list(k, o, {}, 10**6, 0),
+                    lambda r, k=kind, o=owner: r.list(k, o, limit=10**6),
+                )
+
+
+async def make_template(path: Path) -> None:
+    """A migrated database with both owners, copied for each run of the machine."""
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        await migrate(engine)
+        for n, owner in enumerate(OWNERS):
+            user = User(id=owner, email=f"u{n}@example.com", created_at=T0, updated_at=T0)
+            await SqlAuthStore(engine).add_user(user, None)
+    finally:
+        await engine.dispose()
 
 
 def test_repositories_agree_with_the_model(tmp_path: Path) -> None:
     template = tmp_path / "template.db"
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(migrate(f"sqlite:///{template}"))
+        loop.run_until_complete(make_template(template))
     finally:
         loop.close()
     machine = type("Machine", (RepositoryMachine,), {"template": template})
     run_state_machine_as_test(
         machine, settings=settings(max_examples=30, stateful_step_count=20, deadline=None)
     )
-
-
-pytest.importorskip("hypothesis")
