@@ -48,7 +48,7 @@ async def postgres_url(anyio_backend: str) -> AsyncIterator[str]:
         await admin.dispose()
         reason = f"PostgreSQL not reachable at {make_url(server)!r}: {exc}"
         if os.environ.get("FORGE_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
+            pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -28,7 +28,7 @@ if config.config_file_name is not None:
 target_metadata = tables.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render forge's column types as the plain types under them (JSON as JSONB on
     PostgreSQL), so migrations never import adapter code that may change later."""
     if type_ != "type" or not isinstance(obj, TypeDecorator):
