@@ -17,7 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-pytest_plugins = ["tests.fakes.fixtures"]  # the fake GoTrue (Supabase Auth)
+pytest_plugins = [
+    "tests.fakes.fixtures",  # the fake GoTrue (Supabase Auth)
+    "tests.fakes.s3",  # a real S3-compatible server (moto) on 127.0.0.1
+]
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 

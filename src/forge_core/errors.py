@@ -7,6 +7,8 @@
     │   ├── AlreadyExists     a unique value already taken (an email, say)
     │   └── StaleObject       the object changed between read and write
     ├── InvalidInput          a value breaks a domain rule (names the field)
+    │   └── RenderFailed      SCAD that does not render (quotes the renderer, with the line)
+    │       └── RenderLimitExceeded  the render ran out of time, memory or output size
     ├── Unauthenticated       missing, bad, expired or revoked credentials
     ├── PermissionDenied      authenticated, but the action is refused
     ├── RateLimited           too many requests; carries retry_after seconds
@@ -63,6 +65,23 @@ class InvalidInput(ForgeError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+
+
+class RenderFailed(InvalidInput):
+    """SCAD that the renderer refuses; ``line`` is where it says the error is, if it says."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        where = f"line {line}: " if line is not None else ""
+        super().__init__("scad", f"{where}{problem}")
+        self.line = line
+
+
+class RenderLimitExceeded(RenderFailed):
+    """The render was stopped by a limit; ``limit`` is ``time``, ``memory`` or ``output``."""
+
+    def __init__(self, limit: str, problem: str) -> None:
+        super().__init__(problem)
+        self.limit = limit
 
 
 class Unauthenticated(ForgeError):

@@ -156,11 +156,16 @@ class InferenceBackend(Protocol):
 
 
 class ObjectStore(Protocol):
-    """Bytes by key: rendered models, previews, sources."""
+    """Bytes by key: rendered models, previews, sources. Every method raises InvalidInput
+    for a key that is not a relative path of plain segments (one rule for every store:
+    ``check_key`` in ``forge_adapters.memory.objectstore``) and Unavailable when the store
+    cannot answer now."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> str:
-        """Store ``data`` under ``key`` (replacing it); returns the object's URI.
-        Raises InvalidInput for a key that is empty or leaves the store."""
+        """Store ``data`` under ``key`` (replacing it); returns the object's URI, in the
+        store's own form (``file://...``, ``s3://bucket/key``, ``memory://key``).
+        Raises InvalidInput for a key that is empty or leaves the store (nothing is
+        written), Conflict where a file system cannot hold both ``a`` and ``a/b``."""
 
     async def get(self, key: str) -> bytes:
         """The object's bytes, or NotFound."""
@@ -170,3 +175,25 @@ class ObjectStore(Protocol):
 
     async def exists(self, key: str) -> bool:
         """Whether the object is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """A rendered model: the mesh file's bytes, their format, and how the render went."""
+
+    mesh: bytes
+    format: str  # "stl" (binary STL)
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+class Renderer(Protocol):
+    """Turns SCAD source (untrusted: from an LLM or a client) into a mesh."""
+
+    async def render(self, scad: str) -> RenderResult:
+        """Render ``scad`` to a binary STL, within the adapter's time, memory and output
+        limits, reading no file outside its vetted library.
+        Raises InvalidInput (naming the line) for a file reference the sandbox refuses,
+        RenderFailed (quoting the renderer's error and its line) for SCAD that does not
+        render or renders to nothing, RenderLimitExceeded when a limit stops it, and
+        Unavailable("renderer not installed") when the renderer is missing."""

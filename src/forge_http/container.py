@@ -24,6 +24,8 @@ from forge_adapters.memory import (
     MemoryObjectStore,
     MemoryRepository,
 )
+from forge_adapters.objectstore_local import LocalObjectStore
+from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
 from forge_adapters.supabase import (
     GoTrue,
@@ -89,6 +91,17 @@ def signing_secret(settings: Settings) -> str:
     return load_or_create_secret(settings.data_dir)
 
 
+def local_object_store(settings: Settings) -> LocalObjectStore:
+    return LocalObjectStore(settings.data_dir / "objects")
+
+
+def s3_object_store(settings: Settings) -> S3ObjectStore:
+    assert settings.s3_bucket is not None  # the settings refuse s3 without a bucket
+    return S3ObjectStore(
+        settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+    )
+
+
 def seconds(value: int) -> timedelta:
     return timedelta(seconds=value)
 
@@ -114,7 +127,12 @@ class Gateways(containers.DeclarativeContainer):
         sql=providers.Singleton(SqlAuthStore, engine),
     )
     password_hasher = providers.Singleton(PasswordHasher)
-    object_store = providers.Singleton(MemoryObjectStore)
+    object_store = providers.Selector(
+        core.settings.provided.object_store,
+        memory=providers.Singleton(MemoryObjectStore),
+        local=providers.Singleton(local_object_store, core.settings),
+        s3=providers.Singleton(s3_object_store, core.settings),
+    )
     inference = providers.Singleton(MemoryInferenceBackend)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")

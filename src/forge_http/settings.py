@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     auto_migrate: bool | None = None
+    render_timeout: float = Field(120.0, gt=0, le=3600)
+    scad_library: Path | None = None
     supabase_url: str | None = Field(None, validation_alias=_unprefixed("SUPABASE_URL"))
     supabase_anon_key: SecretStr | None = Field(
         None, validation_alias=_unprefixed("SUPABASE_ANON_KEY")
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     supabase_jwt_audience: str = Field(
         "authenticated", min_length=1, validation_alias=_unprefixed("SUPABASE_JWT_AUDIENCE")
     )
+    object_store: Literal["local", "s3", "memory"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -82,12 +88,38 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite://, postgresql:// or memory:// URL")
         return value
 
+    @field_validator("scad_library")
+    @classmethod
+    def _library_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("must be an existing folder")
+        return value
+
     @field_validator("supabase_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else None
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value or None
+
+    @model_validator(mode="after")
+    def _object_store_chosen(self) -> Settings:
+        """FORGE_S3_BUCKET alone selects S3; a memory:// database keeps its objects in memory."""
+        if "object_store" not in self.model_fields_set:
+            if self.s3_bucket:
+                self.object_store = "s3"
+            elif self.uses_memory:
+                self.object_store = "memory"
+        if self.object_store == "s3" and not self.s3_bucket:
+            raise ValueError("FORGE_S3_BUCKET: must be set when FORGE_OBJECT_STORE=s3")
+        return self
 
     @model_validator(mode="after")
     def _supabase_complete(self) -> Settings:
