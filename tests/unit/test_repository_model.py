@@ -165,7 +165,9 @@ class RepositoryMachine(RuleBasedStateMachine):
             return {"asset_type": "stl"}
         if kind is AssetMeta:
             assets = [r.id for r in self.model.records.values() if type(r) is Asset]
-            component_of = None if component is None or not assets else assets[component % len(assets)]
+            component_of = (
+                None if component is None or not assets else assets[component % len(assets)]
+            )
             uuids = data.draw(st.none() | st.lists(st.uuids(), max_size=2))
             return {"component_of": component_of, "is_composite_of": uuids,
                     "position_json": data.draw(json_objects)}  # fmt: skip

@@ -78,7 +78,7 @@ class MemoryRepository:
                 self._delete_tree(child_kind, child.id)
         del self._rows[kind][entity_id]
         if kind is Asset:
-            pass
+            self._unlink_components(entity_id)
 
     def _unlink_components(self, asset_id: UUID) -> None:
         """Meta that named the deleted asset as what it is a component of forgets it
