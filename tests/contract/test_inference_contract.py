@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from forge_adapters.memory import MemoryInferenceBackend
+from forge_adapters.template_backend import TemplateBackend
 from forge_core.errors import NotFound
 from forge_core.inference import RunStatus
 from tests.contract.inference import REQUIREMENTS, InferenceContract
@@ -42,3 +43,9 @@ async def test_memory_backend_is_steered_by_the_test() -> None:
     with pytest.raises(NotFound):
         await backend.status(first.run_id)
     assert backend.submitted == [REQUIREMENTS] * 4
+
+
+class TestTemplateInference(InferenceContract):
+    @pytest.fixture
+    def backend(self) -> TemplateBackend:
+        return TemplateBackend()
