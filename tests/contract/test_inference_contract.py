@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
 import pytest
 
 from forge_adapters.memory import MemoryInferenceBackend
+from forge_adapters.runpod import RunPodBackend, RunPodConfig
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.errors import NotFound
 from forge_core.inference import RunStatus
 from tests.contract.inference import REQUIREMENTS, InferenceContract
+from tests.fakes.runpod import FakeRunPod
 
 pytestmark = pytest.mark.anyio
 
@@ -49,3 +54,25 @@ class TestTemplateInference(InferenceContract):
     @pytest.fixture
     def backend(self) -> TemplateBackend:
         return TemplateBackend()
+
+
+def runpod(client: httpx.AsyncClient, fake: FakeRunPod) -> RunPodBackend:
+    config = RunPodConfig(
+        api_key=fake.api_key,
+        endpoint_id=fake.endpoint_id,
+        base_url=fake.base_url,
+        timeout=5,
+        backoff=0.01,
+    )
+    return RunPodBackend(client, config)
+
+
+class TestRunPodInference(InferenceContract):
+    @pytest.fixture
+    def backend(self, http_client: httpx.AsyncClient, fake_runpod: FakeRunPod) -> RunPodBackend:
+        return runpod(http_client, fake_runpod)
+
+    @pytest.fixture
+    def slow_backend(self, http_client: httpx.AsyncClient) -> Iterator[RunPodBackend]:
+        with FakeRunPod(queue_delay=0.2, run_delay=5).running() as fake:
+            yield runpod(http_client, fake)
