@@ -63,14 +63,21 @@ class LocalRuns:
         del self._states[run_id]
         self._done.pop(run_id, None)
 
-    def start(self, run_id: str, work: Callable[[], Awaitable[Any]]) -> None:
-        """Run ``work`` in the background: in progress, then completed with its output, or
-        failed with its error."""
+    def start(
+        self, run_id: str, work: Callable[[], Awaitable[Any]], limit: float | None = None
+    ) -> None:
+        """Run ``work`` in the background: in progress, then completed with its output,
+        failed with its error, or timed out after ``limit`` seconds."""
 
         async def drive() -> None:
             self.set(RunState(run_id, RunStatus.IN_PROGRESS))
             try:
-                output = await work()
+                async with asyncio.timeout(limit):
+                    output = await work()
+            except TimeoutError:
+                self.set(
+                    RunState(run_id, RunStatus.TIMED_OUT, error=f"timed out after {limit:g} s")
+                )
             except asyncio.CancelledError:
                 self.set(RunState(run_id, RunStatus.CANCELLED))
                 raise

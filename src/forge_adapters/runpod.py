@@ -4,29 +4,27 @@ Routes (under ``{base_url}/{endpoint_id}``): ``POST /run`` and ``POST /runsync?w
 with ``{"input": {...}, "policy": {"executionTimeout", "ttl"}}`` (milliseconds),
 ``GET /status/{id}``, ``POST /cancel/{id}``, ``GET /health``.
 
-Every call has a timeout. A 429 or a 5xx is retried with exponential backoff and jitter,
-waiting at least the answer's Retry-After; so is a connection that could not be made.
-A request that may have reached RunPod and timed out is retried only where repeating it
-is harmless (status, cancel, health), never a submission. Every httpx failure becomes a
-``forge_core.errors`` error here, once; nothing of httpx escapes.
+Calls go through ``JsonApi``: every call has a timeout; 429s and 5xx are retried with
+exponential backoff and jitter, honouring Retry-After; a request that may have reached
+RunPod and then timed out is retried only where repeating it is harmless (status,
+cancel, health), never a submission. No httpx exception escapes.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import httpx
 
-from forge_core.entities import JsonObject, utc_now
-from forge_core.errors import ForgeError, NotFound, RateLimited, Unavailable
+from forge_adapters.json_api import JsonApi, RetryPolicy, Sleep
+from forge_core.entities import JsonObject
+from forge_core.errors import NotFound, Unavailable
 from forge_core.inference import BackendHealth, JobInput, RunPolicy, RunState, RunStatus
 
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
@@ -50,10 +48,7 @@ class RunPodConfig:
     api_key: str
     endpoint_id: str
     base_url: str = DEFAULT_BASE_URL
-    timeout: float = 30.0  # seconds, for every call (plus the wait of /runsync)
-    max_retries: int = 4
-    backoff: float = 0.5  # the first retry's delay, doubled for each next one
-    max_delay: float = 30.0  # longest wait between tries; a longer Retry-After gives up
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class RunPodBackend:
@@ -62,92 +57,49 @@ class RunPodBackend:
         client: httpx.AsyncClient,
         config: RunPodConfig,
         *,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Sleep = anyio.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._client = client
-        self._config = config
-        self._root = f"{config.base_url.rstrip('/')}/{config.endpoint_id}"
-        self._headers = {"Authorization": f"Bearer {config.api_key}"}
-        self._sleep = sleep
-        self._jitter = jitter
+        self._api = JsonApi(
+            client,
+            f"{config.base_url.rstrip('/')}/{config.endpoint_id}",
+            name="RunPod",
+            headers={"Authorization": f"Bearer {config.api_key}"},
+            key_setting="RUNPOD_API_KEY",
+            policy=config.retry,
+            sleep=sleep,
+            jitter=jitter,
+        )
 
     async def submit(self, job: JobInput, policy: RunPolicy | None = None) -> RunState:
-        body = await self._call("POST", "run", json=request_body(job, policy), idempotent=False)
-        return parse_state(body)
+        body = request_body(job, policy)
+        return parse_state(await self._api.call("POST", "run", json=body, idempotent=False))
 
     async def run(self, job: JobInput, *, wait: float, policy: RunPolicy | None = None) -> RunState:
         wait_ms = min(max(int(wait * 1000), WAIT_MS[0]), WAIT_MS[1])
-        body = await self._call(
+        body = await self._api.call(
             "POST",
             "runsync",
             json=request_body(job, policy),
             params={"wait": wait_ms},
-            limit=self._config.timeout + wait_ms / 1000,
+            limit=self._api.policy.timeout + wait_ms / 1000,
             idempotent=False,
         )
         return parse_state(body)
 
     async def status(self, run_id: str) -> RunState:
-        return parse_state(await self._call("GET", f"status/{checked(run_id)}", run_id=run_id))
+        path = f"status/{checked(run_id)}"
+        return parse_state(await self._api.call("GET", path, not_found=run_id))
 
     async def cancel(self, run_id: str) -> RunState:
-        return parse_state(await self._call("POST", f"cancel/{checked(run_id)}", run_id=run_id))
+        path = f"cancel/{checked(run_id)}"
+        return parse_state(await self._api.call("POST", path, not_found=run_id))
 
     async def health(self) -> BackendHealth:
-        body = await self._call("GET", "health")
+        body = await self._api.call("GET", "health")
         workers = body.get("workers")
         unhealthy = workers.get("unhealthy", 0) if isinstance(workers, dict) else 0
         return BackendHealth("runpod", not unhealthy, body)
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: JsonObject | None = None,
-        params: dict[str, Any] | None = None,
-        limit: float | None = None,
-        idempotent: bool = True,
-        run_id: str | None = None,
-    ) -> JsonObject:
-        limit = limit or self._config.timeout
-        for attempt in range(self._config.max_retries + 1):
-            try:
-                response = await self._client.request(
-                    method,
-                    f"{self._root}/{path}",
-                    json=json,
-                    params=params,
-                    headers=self._headers,
-                    timeout=limit,
-                )
-            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-                failure: ForgeError = transport_failure(exc, path, limit)
-                failure.__cause__ = exc
-                # A connection never made sent nothing: trying again is always harmless.
-                retry = idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                wait = None
-            else:
-                if response.is_success:
-                    return parse_body(response)
-                if response.status_code == 404 and run_id is not None:
-                    raise NotFound("Run", run_id)
-                failure, retry, wait = status_failure(response)
-            delay = self._delay(attempt, wait) if retry else None
-            if delay is None or attempt == self._config.max_retries:
-                raise failure
-            await self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float | None:
-        """Exponential backoff with jitter (half fixed, half random), at least Retry-After;
-        None when Retry-After asks for longer than ``max_delay``."""
-        if retry_after is not None and retry_after > self._config.max_delay:
-            return None
-        base = min(self._config.max_delay, self._config.backoff * 2**attempt)
-        delay = base / 2 + self._jitter() * base / 2
-        return max(delay, retry_after or 0.0)
 
 
 def request_body(job: JobInput, policy: RunPolicy | None) -> JsonObject:
@@ -171,16 +123,6 @@ def checked(run_id: str) -> str:
     if not RUN_ID.fullmatch(run_id):
         raise NotFound("Run", run_id)
     return run_id
-
-
-def parse_body(response: httpx.Response) -> JsonObject:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise Unavailable(f"RunPod answered a malformed body ({response.status_code})")
-    return body
 
 
 def parse_state(body: JsonObject) -> RunState:
@@ -214,42 +156,3 @@ def readable_error(raw: Any) -> str | None:
         message = str(raw.get("error_message") or "").strip()
         return (f"{kind}: {message}" if kind and message else kind or message)[:1000]
     return json.dumps(raw, default=str)[:1000]
-
-
-def transport_failure(exc: Exception, path: str, limit: float) -> ForgeError:
-    route = path.split("/")[0]
-    if isinstance(exc, httpx.TimeoutException):
-        return Unavailable(f"RunPod did not answer /{route} within {limit:g} s")
-    return Unavailable(f"RunPod cannot be reached for /{route}: {type(exc).__name__}")
-
-
-def status_failure(response: httpx.Response) -> tuple[ForgeError, bool, float | None]:
-    """The error an unsuccessful answer means, whether to retry, and its Retry-After."""
-    code = response.status_code
-    wait = retry_after(response.headers.get("Retry-After"))
-    if code == 429:
-        return RateLimited("RunPod is rate limiting requests", math.ceil(wait or 1)), True, wait
-    if code >= 500:
-        return Unavailable(f"RunPod failed to answer ({code})"), True, wait
-    if code in (401, 403):
-        return (
-            Unavailable(f"RunPod refused the API key ({code}); check RUNPOD_API_KEY"),
-            False,
-            None,
-        )
-    return Unavailable(f"RunPod refused the request ({code}): {response.text[:200]}"), False, None
-
-
-def retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, from either of its forms (seconds, or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((when - utc_now()).total_seconds(), 0.0)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
+from forge_adapters.json_api import RetryPolicy
 from forge_adapters.memory import MemoryInferenceBackend
+from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
 from forge_adapters.runpod import RunPodBackend, RunPodConfig
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.errors import NotFound
 from forge_core.inference import RunStatus
 from tests.contract.inference import REQUIREMENTS, InferenceContract
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.runpod import FakeRunPod
 
 pytestmark = pytest.mark.anyio
@@ -61,8 +64,7 @@ def runpod(client: httpx.AsyncClient, fake: FakeRunPod) -> RunPodBackend:
         api_key=fake.api_key,
         endpoint_id=fake.endpoint_id,
         base_url=fake.base_url,
-        timeout=5,
-        backoff=0.01,
+        retry=RetryPolicy(timeout=5, backoff=0.01),
     )
     return RunPodBackend(client, config)
 
@@ -76,3 +78,24 @@ class TestRunPodInference(InferenceContract):
     def slow_backend(self, http_client: httpx.AsyncClient) -> Iterator[RunPodBackend]:
         with FakeRunPod(queue_delay=0.2, run_delay=5).running() as fake:
             yield runpod(http_client, fake)
+
+
+def openai(client: httpx.AsyncClient, fake: FakeOpenAI) -> OpenAIBackend:
+    retry = RetryPolicy(timeout=5, backoff=0.01)
+    return OpenAIBackend(client, OpenAIConfig(fake.base_url, fake.model, fake.api_key, retry=retry))
+
+
+class TestOpenAIInference(InferenceContract):
+    @pytest.fixture
+    async def backend(self, http_client: httpx.AsyncClient) -> AsyncIterator[OpenAIBackend]:
+        with FakeOpenAI().running() as fake:
+            backend = openai(http_client, fake)
+            yield backend
+            await backend.aclose()
+
+    @pytest.fixture
+    async def slow_backend(self, http_client: httpx.AsyncClient) -> AsyncIterator[OpenAIBackend]:
+        with FakeOpenAI(delay=1).running() as fake:
+            backend = openai(http_client, fake)
+            yield backend
+            await backend.aclose()

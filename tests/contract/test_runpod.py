@@ -11,7 +11,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from forge_adapters.runpod import RunPodBackend, RunPodConfig, readable_error, retry_after
+from forge_adapters.json_api import RetryPolicy, retry_after
+from forge_adapters.runpod import RunPodBackend, RunPodConfig, readable_error
 from forge_core.entities import utc_now
 from forge_core.errors import NotFound, RateLimited, Unavailable
 from forge_core.inference import RunPolicy, RunStatus
@@ -34,19 +35,16 @@ def sleeps() -> Sleeps:
 
 
 def backend_for(
-    client: httpx.AsyncClient, fake: FakeRunPod, sleeps: Sleeps, **config: object
+    client: httpx.AsyncClient,
+    fake: FakeRunPod,
+    sleeps: Sleeps,
+    *,
+    api_key: str | None = None,
+    timeout: float = 2.0,
 ) -> RunPodBackend:
-    values: dict[str, object] = {
-        "api_key": fake.api_key,
-        "endpoint_id": fake.endpoint_id,
-        "base_url": fake.base_url,
-        "timeout": 2.0,
-        "max_retries": 3,
-        "backoff": 0.5,
-        "max_delay": 10.0,
-        **config,
-    }
-    return RunPodBackend(client, RunPodConfig(**values), sleep=sleeps, jitter=lambda: 1.0)  # type: ignore[arg-type]
+    retry = RetryPolicy(timeout=timeout, max_retries=3, backoff=0.5, max_delay=10.0)
+    config = RunPodConfig(api_key or fake.api_key, fake.endpoint_id, fake.base_url, retry)
+    return RunPodBackend(client, config, sleep=sleeps, jitter=lambda: 1.0)
 
 
 @pytest.fixture
@@ -155,9 +153,8 @@ async def test_jitter_spreads_the_backoff(
     http_client: httpx.AsyncClient, fake_runpod: FakeRunPod
 ) -> None:
     sleeps = Sleeps()
-    config = RunPodConfig(
-        fake_runpod.api_key, fake_runpod.endpoint_id, fake_runpod.base_url, backoff=1
-    )
+    retry = RetryPolicy(backoff=1)
+    config = RunPodConfig(fake_runpod.api_key, fake_runpod.endpoint_id, fake_runpod.base_url, retry)
     backend = RunPodBackend(http_client, config, sleep=sleeps, jitter=lambda: 0.0)
     fake_runpod.inject("status", status=502, times=2)
     await backend.health()
