@@ -102,7 +102,7 @@ class JsonApi:
         None when Retry-After asks for longer than ``max_delay``."""
         if retry_after is not None and retry_after > self.policy.max_delay:
             return None
-        base = min(self.policy.max_delay, self.policy.backoff * 2**attempt)
+        base = min(self.policy.max_delay, self.policy.backoff * 2.0**attempt)
         delay = base / 2 + self._jitter() * base / 2
         return max(delay, retry_after or 0.0)
 

@@ -40,6 +40,11 @@ class LocalRuns:
             self._done.pop(old, None)
         return state
 
+    def update(self, state: RunState) -> None:
+        """Record the new state of a run that is still remembered (not evicted)."""
+        if state.run_id in self._states:
+            self.set(state)
+
     def set(self, state: RunState) -> RunState:
         """Record a run's new state (a finished run changes no more)."""
         current = self._states.get(state.run_id)
@@ -70,21 +75,23 @@ class LocalRuns:
         failed with its error, or timed out after ``limit`` seconds."""
 
         async def drive() -> None:
-            self.set(RunState(run_id, RunStatus.IN_PROGRESS))
+            self.update(RunState(run_id, RunStatus.IN_PROGRESS))
             try:
                 async with asyncio.timeout(limit):
                     output = await work()
             except TimeoutError:
-                self.set(
+                self.update(
                     RunState(run_id, RunStatus.TIMED_OUT, error=f"timed out after {limit:g} s")
                 )
             except asyncio.CancelledError:
-                self.set(RunState(run_id, RunStatus.CANCELLED))
+                self.update(RunState(run_id, RunStatus.CANCELLED))
                 raise
             except Exception as exc:  # the worker's failure is the run's, not ours
-                self.set(RunState(run_id, RunStatus.FAILED, error=str(exc) or type(exc).__name__))
+                self.update(
+                    RunState(run_id, RunStatus.FAILED, error=str(exc) or type(exc).__name__)
+                )
             else:
-                self.set(RunState(run_id, RunStatus.COMPLETED, output=output))
+                self.update(RunState(run_id, RunStatus.COMPLETED, output=output))
 
         task = asyncio.get_running_loop().create_task(drive())
         self._tasks[run_id] = task

@@ -37,7 +37,7 @@ STATUSES = {
     "CANCELLED": RunStatus.CANCELLED,
     "TIMED_OUT": RunStatus.TIMED_OUT,
 }
-RUN_ID = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+RUN_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}")  # no "." or ".." segments
 WAIT_MS = (1_000, 300_000)  # what /runsync accepts
 EXECUTION_TIMEOUT_MS = (5_000, 7 * 86_400_000)
 TTL_MS = (10_000, 7 * 86_400_000)

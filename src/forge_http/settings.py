@@ -86,7 +86,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _backend_is_configured(self) -> Settings:
-        needed = {
+        required: dict[str, list[tuple[str, object]]] = {
             "runpod": [
                 ("RUNPOD_ENDPOINT_ID", self.runpod_endpoint_id),
                 ("RUNPOD_API_KEY", self.runpod_api_key),
@@ -95,8 +95,8 @@ class Settings(BaseSettings):
                 ("FORGE_OPENAI_BASE_URL", self.openai_base_url),
                 ("FORGE_OPENAI_MODEL", self.openai_model),
             ],
-        }.get(self.inference_kind, [])
-        for name, value in needed:
+        }
+        for name, value in required.get(self.inference_kind, []):
             if value is None:
                 raise PydanticCustomError(
                     "missing_setting",

@@ -16,6 +16,7 @@ from forge_adapters.openai_backend import (
     json_object_in,
     prompt,
 )
+from forge_core.errors import NotFound
 from forge_core.inference import Action, JobInput, RunPolicy, RunStatus, output_to_message
 from tests.contract.inference import REQUIREMENTS, SCAD, finish
 from tests.fakes.openai import FakeOpenAI
@@ -130,3 +131,17 @@ def test_json_object_in(reply: str, found: object) -> None:
 def test_code_of() -> None:
     assert code_of("text\n```openscad\ncube(1);\n```\nmore") == "cube(1);\n"
     assert code_of("cube(2);") == "cube(2);\n"
+
+
+async def test_an_evicted_run_stays_forgotten_when_its_call_ends(
+    http_client: httpx.AsyncClient,
+) -> None:
+    with FakeOpenAI(delay=0.2).running() as slow:
+        config = OpenAIConfig(slow.base_url, slow.model, slow.api_key)
+        backend = OpenAIBackend(http_client, config, keep=1)
+        first = await backend.submit(REQUIREMENTS)
+        second = await backend.run(REQUIREMENTS, wait=5)
+        assert second.status is RunStatus.COMPLETED
+        await backend.aclose()
+    with pytest.raises(NotFound):
+        await backend.status(first.run_id)

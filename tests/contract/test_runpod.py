@@ -255,7 +255,7 @@ async def test_an_unreachable_endpoint_is_unavailable(
 async def test_run_ids_that_are_no_path_segment_name_no_run(
     backend: RunPodBackend, fake_runpod: FakeRunPod
 ) -> None:
-    for bad in ("../health", "a/b", "", "x" * 300):
+    for bad in ("../health", "..", ".", "a/b", "", "x" * 300):
         with pytest.raises(NotFound):
             await backend.status(bad)
     assert fake_runpod.requests == []
