@@ -45,7 +45,7 @@ TTL_MS = (10_000, 7 * 86_400_000)
 
 @dataclass(frozen=True, slots=True)
 class RunPodConfig:
-    api_key: str
+    api_key: str = field(repr=False)
     endpoint_id: str
     base_url: str = DEFAULT_BASE_URL
     retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,8 +13,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from forge_adapters.runpod import DEFAULT_BASE_URL as RUNPOD_BASE_URL
+
 MEMORY_URL = "memory://"
-RUNPOD_BASE_URL = "https://api.runpod.ai/v2"
 InferenceKind = Literal["template", "runpod", "openai"]
 
 
@@ -78,6 +80,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("runpod_endpoint_id")
+    @classmethod
+    def _path_safe_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", value):
+            raise ValueError("must be letters, digits, '-' or '_'")
+        return value
 
     @field_validator("runpod_endpoint_id", "openai_model", "inference_backend", mode="before")
     @classmethod

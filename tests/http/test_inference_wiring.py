@@ -16,7 +16,7 @@ from forge_adapters.runpod import RunPodBackend
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.inference import RunStatus
 from forge_http import Settings, build_container
-from forge_http.container import Application, shutdown
+from forge_http.container import Application, runpod_config, shutdown
 from forge_http.settings import SettingsError, load_settings
 from tests.contract.inference import REQUIREMENTS
 from tests.e2e.conftest import forge_command
@@ -93,6 +93,10 @@ async def test_openai_backend_and_its_runs_close_at_shutdown() -> None:
         ),
         ({"FORGE_INFERENCE_BACKEND": "gpu"}, "invalid setting FORGE_INFERENCE_BACKEND"),
         ({"RUNPOD_BASE_URL": "runpod.io"}, "invalid setting RUNPOD_BASE_URL"),
+        (
+            {"RUNPOD_ENDPOINT_ID": "../x", "RUNPOD_API_KEY": "k"},
+            "invalid setting RUNPOD_ENDPOINT_ID",
+        ),
         ({"FORGE_OPENAI_BASE_URL": "localhost:11434"}, "invalid setting FORGE_OPENAI_BASE_URL"),
         ({"FORGE_INFERENCE_MAX_RETRIES": "-1"}, "invalid setting FORGE_INFERENCE_MAX_RETRIES"),
     ],
@@ -118,6 +122,9 @@ def test_a_secret_never_reaches_the_message(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert "rpa_SECRET" not in str(caught.value)
+    config = runpod_config(settings(runpod_endpoint_id="ep", runpod_api_key="rpa_SECRET"))
+    assert config.api_key == "rpa_SECRET"
+    assert "rpa_SECRET" not in repr(config)
 
 
 def test_forge_serve_names_the_missing_runpod_setting(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def prompt(action: Action) -> str:
 class OpenAIConfig:
     base_url: str  # up to the version, e.g. http://localhost:11434/v1
     model: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     temperature: float = 0.2
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(timeout=120.0))
 
