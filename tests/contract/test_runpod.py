@@ -4,7 +4,6 @@ worker errors, expired results, and recovery from (or a clear error for) each fa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -54,12 +53,6 @@ def backend(
     return backend_for(http_client, fake_runpod, sleeps)
 
 
-@pytest.fixture
-def staged() -> Iterator[FakeRunPod]:
-    with FakeRunPod(queue_delay=0.15, run_delay=0.15).running() as fake:
-        yield fake
-
-
 async def test_submission_carries_the_job_and_policy(
     backend: RunPodBackend, fake_runpod: FakeRunPod
 ) -> None:
@@ -70,19 +63,31 @@ async def test_submission_carries_the_job_and_policy(
     assert state.status is RunStatus.QUEUED
 
 
+class Clock:
+    """A clock the test steps by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_a_run_goes_queued_in_progress_completed(
-    http_client: httpx.AsyncClient, staged: FakeRunPod, sleeps: Sleeps
+    http_client: httpx.AsyncClient, sleeps: Sleeps
 ) -> None:
-    backend = backend_for(http_client, staged, sleeps)
-    run_id = (await backend.submit(REQUIREMENTS)).run_id
-    seen = [RunStatus.QUEUED]
-    state = await backend.status(run_id)
-    while not state.status.finished:
-        if state.status is not seen[-1]:
-            seen.append(state.status)
-        state = await backend.status(run_id)
-    assert [*seen, state.status] == [RunStatus.QUEUED, RunStatus.IN_PROGRESS, RunStatus.COMPLETED]
-    assert state.output["content"].startswith("process_requirements: Design")
+    clock = Clock()
+    with FakeRunPod(queue_delay=10, run_delay=20, clock=clock).running() as fake:
+        backend = backend_for(http_client, fake, sleeps)
+        run_id = (await backend.submit(REQUIREMENTS)).run_id
+        seen = []
+        for now in (0, 9.9, 10, 29.9, 30):
+            clock.now = now
+            seen.append((await backend.status(run_id)).status)
+        done = await backend.status(run_id)
+    queued, in_progress, completed = RunStatus.QUEUED, RunStatus.IN_PROGRESS, RunStatus.COMPLETED
+    assert seen == [queued, queued, in_progress, in_progress, completed]
+    assert done.output["content"].startswith("process_requirements: Design")
 
 
 async def test_runsync_waits_and_answers_an_unfinished_run_when_the_wait_is_over(
@@ -123,10 +128,13 @@ async def test_a_run_past_its_execution_timeout_is_timed_out(
 async def test_an_expired_result_is_not_found(
     http_client: httpx.AsyncClient, sleeps: Sleeps
 ) -> None:
-    with FakeRunPod(result_ttl=0.05).running() as fake:
+    clock = Clock()
+    with FakeRunPod(run_delay=5, result_ttl=1800, clock=clock).running() as fake:
         backend = backend_for(http_client, fake, sleeps)
         state = await backend.submit(REQUIREMENTS)
-        fake.jobs[state.run_id].submitted -= 1  # finished a second ago
+        clock.now = 1805
+        assert (await backend.status(state.run_id)).status is RunStatus.COMPLETED
+        clock.now = 1805.1
         with pytest.raises(NotFound):
             await backend.status(state.run_id)
 

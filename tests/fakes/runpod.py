@@ -8,7 +8,8 @@ Routes, under ``/v2/{endpoint_id}`` and with ``Authorization: Bearer <api key>``
 ``run_delay``, then COMPLETED with the worker's output, or FAILED with the error the
 RunPod Python worker sends (a JSON-encoded string with error_type and error_message), or
 TIMED_OUT past its policy's executionTimeout. A finished job's result is kept
-``result_ttl`` seconds, then its status is 404.
+``result_ttl`` seconds, then its status is 404. Jobs keep time by ``clock``
+(``time.monotonic`` unless a test steps its own).
 
 Faults are queued per route with ``inject``: an HTTP status (429 with Retry-After, 5xx),
 a slow answer, a malformed body, or a dropped connection.
@@ -86,6 +87,7 @@ class FakeRunPod:
     run_delay: float = 0.0
     result_ttl: float = 1800.0
     worker: Worker = echo_worker
+    clock: Callable[[], float] = time.monotonic  # the jobs' time; tests may step it by hand
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, route)
     jobs: dict[str, Job] = field(default_factory=dict)
     _faults: list[Fault] = field(default_factory=list)
@@ -148,7 +150,7 @@ class FakeRunPod:
             f"{uuid.uuid4()}-u1",
             body["input"],
             policy,
-            time.monotonic(),
+            self.clock(),
             self.queue_delay,
             self.run_delay,
         )
@@ -157,7 +159,7 @@ class FakeRunPod:
 
     def state(self, job: Job) -> dict[str, Any] | None:
         """The job as /status shows it; None once its result has expired."""
-        now = time.monotonic()
+        now = self.clock()
         if job.cancelled_at is not None:
             return {"id": job.id, "status": "CANCELLED"}
         if now < job.started():
@@ -300,7 +302,7 @@ class RunPodHandler(BaseHTTPRequestHandler):
                 job = fake.jobs.get(rest[0])
                 shown = fake.state(job) if job else None
                 if job and shown and shown["status"] in ("IN_QUEUE", "IN_PROGRESS"):
-                    job.cancelled_at = time.monotonic()
+                    job.cancelled_at = fake.clock()
                     shown = {"id": job.id, "status": "CANCELLED"}
             return (
                 self.answer(200, shown)
