@@ -1,4 +1,4 @@
-"""Fixtures for the whole suite: the async backend, and a PostgreSQL database.
+"""Fixtures for the whole suite: the async backend, a PostgreSQL database, a fake RunPod.
 
 PostgreSQL tests (marked ``postgres``) use ``postgres_url``: a fresh database made for
 this test session on the server at ``FORGE_TEST_POSTGRES_URL`` and dropped at the end.
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from forge_adapters.http_client import make_http_client
+from tests.fakes.runpod import FakeRunPod
 
 pytest_plugins = [
     "tests.fakes.fixtures",  # the fake GoTrue (Supabase Auth)
@@ -59,3 +63,17 @@ async def postgres_url(anyio_backend: str) -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.dispose()
+
+
+@pytest.fixture
+def fake_runpod() -> Iterator[FakeRunPod]:
+    """A fake RunPod endpoint on a local port (see tests/fakes/runpod.py)."""
+    with FakeRunPod().running() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A pooled client like the one the container shares, closed after the test."""
+    async with make_http_client(5.0) as client:
+        yield client

@@ -5,7 +5,8 @@ in-memory implementation of each, with the same contract, for tests and embedder
 
 Persistence is one ``Repository`` over the owned records, with one transaction per call
 (see docs/architecture.md for why not a unit of work), and an ``AuthStore`` for users and
-logins. Every method documents the ``forge_core.errors`` it raises; nothing else escapes.
+logins. ``InferenceBackend`` and its types live in ``forge_core.inference`` (re-exported
+here). Every method documents the ``forge_core.errors`` it raises; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
-from forge_core.entities import AuthSession, JsonObject, OwnedEntity, User
+from forge_core.entities import AuthSession, OwnedEntity, User
+from forge_core.inference import InferenceBackend as InferenceBackend
+from forge_core.inference import RunState as RunState
 
 E = TypeVar("E", bound=OwnedEntity)
 
@@ -127,32 +130,6 @@ class AuthProvider(Protocol):
 
     async def logout(self, principal: Principal) -> None:
         """Revoke the login, so its access tokens are refused from now on."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunState:
-    """An inference run as the backend reports it."""
-
-    run_id: str
-    status: str  # queued | in_progress | completed | failed | cancelled | timed_out
-    output: Any = None
-    error: str | None = None
-
-
-class InferenceBackend(Protocol):
-    """The LLM worker that turns chats into requirements and SCAD."""
-
-    async def submit(self, payload: JsonObject) -> RunState:
-        """Queue a run. Raises Unavailable if the backend cannot take it."""
-
-    async def status(self, run_id: str) -> RunState:
-        """The run's state. Raises NotFound for an unknown or expired run."""
-
-    async def cancel(self, run_id: str) -> RunState:
-        """Ask the backend to stop the run. Raises NotFound."""
-
-    async def health(self) -> JsonObject:
-        """The backend's own health report. Raises Unavailable."""
 
 
 class ObjectStore(Protocol):

@@ -17,23 +17,23 @@ from argon2 import PasswordHasher
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from forge_adapters.http_client import open_http_client
+from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import LocalAuthProvider, load_or_create_secret
-from forge_adapters.memory import (
-    MemoryAuthStore,
-    MemoryInferenceBackend,
-    MemoryObjectStore,
-    MemoryRepository,
-)
+from forge_adapters.memory import MemoryAuthStore, MemoryObjectStore, MemoryRepository
 from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
+from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
+from forge_adapters.runpod import RunPodBackend, RunPodConfig
 from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
 from forge_adapters.supabase import (
     GoTrue,
     SupabaseAuthProvider,
     SupabaseClient,
     TokenVerifier,
-    http_client,
 )
+from forge_adapters.supabase import http_client as supabase_http_client
+from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
 from forge_core.ports import AuthProvider, AuthStore
 from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Sessions
@@ -53,7 +53,7 @@ async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 async def open_supabase_http() -> AsyncIterator[httpx.AsyncClient]:
     """The pooled client every Supabase call shares; closed at shutdown."""
-    async with http_client() as client:
+    async with supabase_http_client() as client:
         yield client
 
 
@@ -106,6 +106,40 @@ def seconds(value: int) -> timedelta:
     return timedelta(seconds=value)
 
 
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        timeout=settings.inference_timeout_seconds, max_retries=settings.inference_max_retries
+    )
+
+
+def runpod_config(settings: Settings) -> RunPodConfig:
+    key = settings.runpod_api_key
+    return RunPodConfig(
+        api_key=key.get_secret_value() if key else "",
+        endpoint_id=settings.runpod_endpoint_id or "",
+        base_url=settings.runpod_base_url,
+        retry=retry_policy(settings),
+    )
+
+
+async def open_openai_backend(
+    client: httpx.AsyncClient, settings: Settings
+) -> AsyncIterator[OpenAIBackend]:
+    """The OpenAI-compatible backend; its runs still waiting are stopped at shutdown."""
+    key = settings.openai_api_key
+    config = OpenAIConfig(
+        base_url=settings.openai_base_url or "",
+        model=settings.openai_model or "",
+        api_key=key.get_secret_value() if key else None,
+        retry=retry_policy(settings),
+    )
+    backend = OpenAIBackend(client, config)
+    try:
+        yield backend
+    finally:
+        await backend.aclose()
+
+
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Object(utc_now)
@@ -133,10 +167,20 @@ class Gateways(containers.DeclarativeContainer):
         local=providers.Singleton(local_object_store, core.settings),
         s3=providers.Singleton(s3_object_store, core.settings),
     )
-    inference = providers.Singleton(MemoryInferenceBackend)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
+    http_client = providers.Resource(
+        open_http_client, core.settings.provided.inference_timeout_seconds
+    )
+    inference = providers.Selector(
+        core.settings.provided.inference_kind,
+        template=providers.Singleton(TemplateBackend),
+        runpod=providers.Singleton(
+            RunPodBackend, http_client, providers.Callable(runpod_config, core.settings)
+        ),
+        openai=providers.Resource(open_openai_backend, http_client, core.settings),
+    )
 
 
 class Services(containers.DeclarativeContainer):

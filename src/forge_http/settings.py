@@ -6,6 +6,7 @@ The Supabase settings keep the names Supabase gives them (``SUPABASE_URL``, ...)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,9 +18,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from forge_adapters.runpod import DEFAULT_BASE_URL as RUNPOD_BASE_URL
+
 MEMORY_URL = "memory://"
+InferenceKind = Literal["template", "runpod", "openai"]
 
 
 def _unprefixed(name: str) -> AliasChoices:
@@ -29,7 +34,11 @@ def _unprefixed(name: str) -> AliasChoices:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FORGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="FORGE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     database_url: str = "sqlite+aiosqlite:///./forge.db"
@@ -61,6 +70,15 @@ class Settings(BaseSettings):
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    inference_backend: InferenceKind | None = None
+    inference_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    inference_max_retries: int = Field(4, ge=0, le=10)
+    runpod_api_key: SecretStr | None = Field(None, validation_alias=_unprefixed("RUNPOD_API_KEY"))
+    runpod_endpoint_id: str | None = Field(None, validation_alias=_unprefixed("RUNPOD_ENDPOINT_ID"))
+    runpod_base_url: str = Field(RUNPOD_BASE_URL, validation_alias=_unprefixed("RUNPOD_BASE_URL"))
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_api_key: SecretStr | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -95,12 +113,45 @@ class Settings(BaseSettings):
             raise ValueError("must be an existing folder")
         return value
 
-    @field_validator("supabase_url")
+    @field_validator("supabase_url", "runpod_base_url", "openai_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/") if value else None
+        return value.rstrip("/") if value else value
+
+    @field_validator("runpod_endpoint_id")
+    @classmethod
+    def _path_safe_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", value):
+            raise ValueError("must be letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("runpod_endpoint_id", "openai_model", "inference_backend", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _inference_backend_is_configured(self) -> Settings:
+        required: dict[str, list[tuple[str, object]]] = {
+            "runpod": [
+                ("RUNPOD_ENDPOINT_ID", self.runpod_endpoint_id),
+                ("RUNPOD_API_KEY", self.runpod_api_key),
+            ],
+            "openai": [
+                ("FORGE_OPENAI_BASE_URL", self.openai_base_url),
+                ("FORGE_OPENAI_MODEL", self.openai_model),
+            ],
+        }
+        for name, value in required.get(self.inference_kind, []):
+            if value is None:
+                raise PydanticCustomError(
+                    "missing_setting",
+                    "{name}: required when the inference backend is {kind}",
+                    {"name": name, "kind": self.inference_kind},
+                )
+        return self
 
     @field_validator("s3_endpoint_url")
     @classmethod
@@ -143,6 +194,13 @@ class Settings(BaseSettings):
         return key.get_secret_value() if key is not None else None
 
     @property
+    def inference_kind(self) -> InferenceKind:
+        """The chosen backend; RunPod when it is configured and none is chosen, else templates."""
+        if self.inference_backend is not None:
+            return self.inference_backend
+        return "runpod" if self.runpod_endpoint_id else "template"
+
+    @property
     def uses_memory(self) -> bool:
         return self.database_url == MEMORY_URL
 
@@ -164,11 +222,23 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing_setting":
+            raise SettingsError(f"missing setting {message}") from None
         if not error["loc"]:  # a check across settings names its variable itself
             name, _, message = message.partition(": ") if ": " in message else ("", "", message)
-            name = name or "settings"
-        elif str(error["loc"][0]).upper().startswith("SUPABASE_"):
-            name = str(error["loc"][0]).upper()
-        else:
-            name = "FORGE_" + str(error["loc"][0]).upper()
-        raise SettingsError(f"invalid setting {name}: {message}") from None
+            raise SettingsError(f"invalid setting {name or 'settings'}: {message}") from None
+        raise SettingsError(f"invalid setting {_variable(error['loc'])}: {message}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable a field is read from."""
+    name = str(loc[0])
+    if name.isupper():  # an alias: read as it is, without the FORGE_ prefix
+        return name
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    if isinstance(alias, str):
+        return alias
+    return "FORGE_" + name.upper()

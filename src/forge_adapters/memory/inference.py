@@ -1,40 +1,54 @@
-"""The InferenceBackend port in memory: runs complete at once, echoing their input.
+"""The InferenceBackend port in memory: a fake worker that tests can steer.
 
-For tests and embedders that need a backend with no network; the real ones (RunPod,
-templates, OpenAI-compatible servers) come as their own adapters.
+By default a run completes at once, its output ``{"echo": <the job's payload>}``. With
+``hold=True`` runs stay queued until the test moves them on with ``advance`` (in
+progress, completed, failed...), or forgets them with ``expire`` (then NotFound, as an
+expired RunPod result). No network; the real backends are their own adapters.
 """
 
 from __future__ import annotations
 
-from itertools import count
+from typing import Any
 
-from forge_core.entities import JsonObject
-from forge_core.errors import NotFound
-from forge_core.ports import RunState
+from forge_adapters.local_runs import LocalRuns
+from forge_core.inference import BackendHealth, JobInput, RunPolicy, RunState, RunStatus
 
 
 class MemoryInferenceBackend:
-    def __init__(self) -> None:
-        self._runs: dict[str, RunState] = {}
-        self._ids = count(1)
+    def __init__(self, *, hold: bool = False, keep: int = 1000) -> None:
+        self._hold = hold
+        self._runs = LocalRuns("mem", keep=keep)
+        self.submitted: list[JobInput] = []
 
-    async def submit(self, payload: JsonObject) -> RunState:
-        run_id = f"mem-{next(self._ids)}"
-        state = RunState(run_id=run_id, status="completed", output={"echo": payload})
-        self._runs[run_id] = state
-        return state
+    async def submit(self, job: JobInput, policy: RunPolicy | None = None) -> RunState:
+        state = self._runs.new()
+        self.submitted.append(job)
+        if self._hold:
+            return state
+        return self._runs.set(
+            RunState(state.run_id, RunStatus.COMPLETED, {"echo": job.to_payload()})
+        )
+
+    async def run(self, job: JobInput, *, wait: float, policy: RunPolicy | None = None) -> RunState:
+        state = await self.submit(job, policy)
+        return await self._runs.wait(state.run_id, wait)
 
     async def status(self, run_id: str) -> RunState:
-        if run_id not in self._runs:
-            raise NotFound("Run", run_id)
-        return self._runs[run_id]
+        return self._runs.get(run_id)
 
     async def cancel(self, run_id: str) -> RunState:
-        state = await self.status(run_id)
-        if state.status in ("queued", "in_progress"):
-            state = RunState(run_id=run_id, status="cancelled")
-            self._runs[run_id] = state
-        return state
+        return self._runs.cancel(run_id)
 
-    async def health(self) -> JsonObject:
-        return {"status": "ok", "backend": "memory", "runs": len(self._runs)}
+    async def health(self) -> BackendHealth:
+        return BackendHealth("memory", True, {"runs": len(self._runs)})
+
+    def advance(
+        self, run_id: str, status: RunStatus, output: Any = None, error: str | None = None
+    ) -> RunState:
+        """Move a run on, as its worker would. Raises NotFound."""
+        self._runs.get(run_id)
+        return self._runs.set(RunState(run_id, status, output, error))
+
+    def expire(self, run_id: str) -> None:
+        """Forget a run, as RunPod forgets old results."""
+        self._runs.forget(run_id)

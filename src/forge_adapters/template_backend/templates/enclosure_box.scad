@@ -1,0 +1,39 @@
+// Enclosure: an open box with rounded corners, mounting holes in its floor, and its lid
+// printed beside it (a plate with a lip that fits inside the walls).
+
+module rounded_rect(size, r) {
+    offset(r = r) offset(delta = -r) square(size, center = true);
+}
+
+module box() {
+    difference() {
+        linear_extrude(height = height) rounded_rect([length, width], corner_radius);
+        translate([0, 0, wall_thickness])
+            linear_extrude(height = height)
+                rounded_rect([length - 2 * wall_thickness, width - 2 * wall_thickness],
+                             max(corner_radius - wall_thickness, 0.5));
+        for (i = [0 : 1 : hole_count - 1])
+            translate([hole_x(i), hole_y(i), -1]) cylinder(d = hole_diameter, h = wall_thickness + 2);
+    }
+}
+
+// Floor holes on a ring just inside the walls: the corners first.
+function hole_x(i) = (i % 2 == 0 ? -1 : 1) * (length / 2 - wall_thickness - hole_diameter * 1.5)
+                     * (i < 4 ? 1 : 0.5);
+function hole_y(i) = (floor(i / 2) % 2 == 0 ? -1 : 1) * (width / 2 - wall_thickness - hole_diameter * 1.5)
+                     * (i < 4 ? 1 : 0.5);
+
+module lid() {
+    clearance = 0.3;
+    linear_extrude(height = wall_thickness) rounded_rect([length, width], corner_radius);
+    linear_extrude(height = wall_thickness * 2)
+        difference() {
+            rounded_rect([length - 2 * wall_thickness - 2 * clearance,
+                          width - 2 * wall_thickness - 2 * clearance], 1);
+            rounded_rect([length - 4 * wall_thickness - 2 * clearance,
+                          width - 4 * wall_thickness - 2 * clearance], 1);
+        }
+}
+
+box();
+translate([0, width + 10, 0]) lid();

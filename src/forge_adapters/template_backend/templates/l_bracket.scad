@@ -1,0 +1,32 @@
+// L bracket: two legs at a right angle, a fillet in the inside corner, and a row of
+// screw holes through each leg.
+
+fillet = thickness;
+
+module leg_holes(leg) {
+    span = leg - thickness - hole_diameter * 2;
+    for (i = [0 : 1 : holes_per_leg - 1])
+        translate([thickness + hole_diameter + (holes_per_leg > 1 ? i * span / (holes_per_leg - 1) : span / 2),
+                   width / 2])
+            circle(d = hole_diameter);
+}
+
+module profile() {
+    union() {
+        square([leg_a, thickness]);
+        square([thickness, leg_b]);
+        translate([thickness, thickness])
+            difference() {
+                square(fillet);
+                translate([fillet, fillet]) circle(r = fillet);
+            }
+    }
+}
+
+difference() {
+    rotate([90, 0, 0]) translate([0, 0, -width]) linear_extrude(height = width) profile();
+    // holes through the horizontal leg (along z) and the vertical one (along x)
+    translate([0, 0, -1]) linear_extrude(height = thickness + 2) leg_holes(leg_a);
+    translate([-1, 0, 0]) rotate([0, 90, 0]) mirror([1, 0, 0])
+        linear_extrude(height = thickness + 2) leg_holes(leg_b);
+}

@@ -1,0 +1,9 @@
+// A simple labelled solid: the fallback when the request names no model type the
+// template backend knows. A rounded block with its label raised on top.
+
+linear_extrude(height = height)
+    offset(r = 3) offset(delta = -3) square([length, width], center = true);
+translate([0, 0, height])
+    linear_extrude(height = 1)
+        resize([length * 0.8, 0], auto = [true, true])
+            text(label, size = 10, halign = "center", valign = "center");

@@ -1,0 +1,19 @@
+// Plate with holes: a rounded rectangle with a grid of through holes, inset from its
+// edges by one and a half hole diameters.
+
+inset = hole_diameter * 1.5;
+
+module holes() {
+    for (c = [0 : 1 : hole_columns - 1], r = [0 : 1 : hole_rows - 1])
+        translate([
+            hole_columns > 1 ? -length / 2 + inset + c * (length - 2 * inset) / (hole_columns - 1) : 0,
+            hole_rows > 1 ? -width / 2 + inset + r * (width - 2 * inset) / (hole_rows - 1) : 0
+        ])
+            circle(d = hole_diameter);
+}
+
+linear_extrude(height = thickness)
+    difference() {
+        offset(r = corner_radius) offset(delta = -corner_radius) square([length, width], center = true);
+        holes();
+    }
