@@ -5,13 +5,14 @@ local port: it answers requirements as a fenced JSON object and SCAD as a fenced
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.server import serve
 
 REQUIREMENTS = {"model_type": "drone", "primary_function": "A small quadcopter frame"}
 
@@ -47,16 +48,8 @@ class FakeOpenAI:
         class Handler(OpenAIHandler):
             server_state = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        try:
+        with serve(Handler) as self._server:
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join(5)
 
 
 class OpenAIHandler(BaseHTTPRequestHandler):
