@@ -10,17 +10,31 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, DateTime, Dialect, String
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+# SQLite keeps datetimes as text: RFC 3339 in UTC, fixed width, so the text sorts and
+# compares like the instant, and the SQLite read path hands it to msgspec as it is.
+SQLITE_DATETIME = sqlite.DATETIME(
+    storage_format=(
+        "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06dZ"
+    ),
+    regexp=r"(\d+)-(\d+)-(\d+)[T ](\d+):(\d+):(\d+)(?:\.(\d+))?Z?",
+)
+
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware datetimes, stored as UTC: ``timestamptz`` on PostgreSQL, a naive
-    UTC text on SQLite (fixed width, so it sorts and compares like the instant). Naive
-    datetimes are refused rather than guessed."""
+    """Timezone-aware datetimes, stored as UTC: ``timestamptz`` on PostgreSQL, RFC 3339
+    text on SQLite (``SQLITE_DATETIME``). Naive datetimes are refused rather than guessed."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(SQLITE_DATETIME)
+        return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

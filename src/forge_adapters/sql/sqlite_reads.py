@@ -10,7 +10,7 @@ converting each value in Python (UUIDs, datetimes, JSON) costs more than the loo
   it. Writes stay on the async engine.
 - SQLite renders each row as a JSON object (``json_object``) in the shape of the target
   dataclass, and msgspec decodes the rows straight into those dataclasses: UUIDs from
-  SQLAlchemy's hex text, datetimes from its naive-UTC text made RFC 3339, JSON columns
+  SQLAlchemy's hex text, datetimes from their RFC 3339 text (coltypes), JSON columns
   embedded as JSON.
 
 Filters are bound with SQLAlchemy's own bind processors, so both paths store and look up
@@ -25,7 +25,7 @@ from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import JSON, DateTime, Table, event
+from sqlalchemy import JSON, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -105,14 +105,11 @@ class _Plan(Generic[T]):
 
 
 def _as_json(table: Table, name: str) -> str:
-    """The column as a JSON value of what the dataclass field holds."""
+    """The column as a JSON value of what the dataclass field holds: JSON columns are
+    embedded as JSON; the rest (UUID hex, RFC 3339 datetimes, text) as they are stored."""
     column = table.c[name]
     impl = getattr(column.type, "impl", column.type)
-    if isinstance(impl, DateTime):  # naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
-        return f"""replace("{name}", ' ', 'T') || 'Z'"""
-    if isinstance(impl, JSON):
-        return f'json("{name}")'
-    return f'"{name}"'
+    return f'json("{name}")' if isinstance(impl, JSON) else f'"{name}"'
 
 
 def sqlite_reads_for(engine: AsyncEngine) -> SqliteReads | None:
