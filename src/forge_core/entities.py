@@ -31,6 +31,22 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class RunStatus(StrEnum):
+    """An inference run's status (re-exported by ``forge_core.inference``)."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run will change no more."""
+        return self not in (RunStatus.QUEUED, RunStatus.IN_PROGRESS)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     id: UUID
@@ -125,6 +141,32 @@ class AssetMeta:
     material_json: JsonObject | None = None
     is_composite_of: list[UUID] | None = None
     used_for_json: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InferenceRun:
+    """A durable inference run: one backend job on a chat, kept until it finishes.
+
+    ``action`` is a normalized ``forge_core.inference.Action`` value; ``deadline`` is aware
+    UTC; ``user_message_id`` is the stored prompt (None for ``health``, which stores no
+    message) and ``result_message_id`` the assistant message it ended with, if any.
+    ``idempotency_key`` is unique per user. Status changes follow ``lifecycle.advance_run``.
+    """
+
+    id: UUID
+    user_id: UUID
+    chat_id: UUID
+    action: str
+    prompt: str
+    backend_run_id: str | None = None
+    status: RunStatus = RunStatus.QUEUED
+    deadline: datetime
+    user_message_id: UUID | None = None
+    result_message_id: UUID | None = None
+    error: str | None = None
+    idempotency_key: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -15,21 +15,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from forge_core.entities import JsonObject
+from forge_core.entities import RunStatus as RunStatus  # defined with InferenceRun
 from forge_core.errors import InvalidInput
-
-
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed_out"
-
-    @property
-    def finished(self) -> bool:
-        """Whether the run will change no more."""
-        return self not in (RunStatus.QUEUED, RunStatus.IN_PROGRESS)
 
 
 class Action(StrEnum):

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from forge_core.entities import AuthSession, OwnedEntity, User
+from forge_core.entities import AuthSession, InferenceRun, Message, OwnedEntity, RunStatus, User
 from forge_core.inference import InferenceBackend as InferenceBackend
 from forge_core.inference import RunState as RunState
 
@@ -57,6 +57,59 @@ class Repository(Protocol):
 
     async def delete(self, kind: type[E], entity_id: UUID, owner: UUID) -> None:
         """Delete a record and everything under it in one transaction, or NotFound."""
+
+
+class RunStore(Protocol):
+    """Durable inference runs, for the supervisor that polls and finalizes them.
+
+    Owner-scoped reads treat another user's run as missing (NotFound). A run goes with
+    its chat (and so with its session and user). Unfinished means queued or in_progress.
+    """
+
+    async def add(self, run: InferenceRun) -> None:
+        """Store a new run. Raises NotFound("Chat") if ``run.chat_id`` is missing or not
+        ``run.user_id``'s, AlreadyExists if the id, or the owner's ``idempotency_key``
+        (when not None), is taken."""
+
+    async def get(self, owner: UUID, run_id: UUID) -> InferenceRun:
+        """The run, or NotFound (also for another user's)."""
+
+    async def find_by_idempotency_key(self, owner: UUID, key: str) -> InferenceRun | None:
+        """The owner's run added with ``key``, or None."""
+
+    async def count_unfinished(self, owner: UUID) -> int:
+        """How many of the owner's runs are queued or in progress."""
+
+    async def list_unfinished(self, limit: int = 100) -> list[InferenceRun]:
+        """Unfinished runs of every user, oldest first (``created_at``, then ``id``)."""
+
+    async def set_status(
+        self,
+        run: InferenceRun,
+        new_status: RunStatus,
+        expected_status: RunStatus,
+        *,
+        backend_run_id: str | None = None,
+    ) -> InferenceRun | None:
+        """Compare-and-set: move the run to ``new_status`` (recording ``backend_run_id``
+        when given) only if it is still ``expected_status``. Returns the stored run, or
+        None if it is not (another worker moved it, or it is gone). Raises
+        InvalidTransition if the lifecycle forbids ``expected_status -> new_status``."""
+
+    async def finalize(
+        self,
+        run: InferenceRun,
+        assistant_message: Message | None,
+        status: RunStatus,
+        error: str | None = None,
+    ) -> InferenceRun | None:
+        """In one transaction: store ``assistant_message`` (if any) and move the run to
+        the terminal ``status`` with ``error`` and ``result_message_id``, only if the run
+        is not terminal yet. Returns the finished run to the one caller that won; every
+        other caller (the run already terminal, or gone) gets None and nothing is stored,
+        so racing finalizers leave exactly one message. Raises InvalidTransition if
+        ``status`` is not terminal, InvalidInput if the message is not on the run's chat
+        and owner, AlreadyExists if the message id is taken."""
 
 
 class AuthStore(Protocol):

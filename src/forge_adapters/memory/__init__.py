@@ -5,5 +5,12 @@ from forge_adapters.memory.auth_store import MemoryAuthStore
 from forge_adapters.memory.inference import MemoryInferenceBackend
 from forge_adapters.memory.objectstore import MemoryObjectStore
 from forge_adapters.memory.repository import MemoryRepository
+from forge_adapters.memory.run_store import MemoryRunStore
 
-__all__ = ["MemoryAuthStore", "MemoryInferenceBackend", "MemoryObjectStore", "MemoryRepository"]
+__all__ = [
+    "MemoryAuthStore",
+    "MemoryInferenceBackend",
+    "MemoryObjectStore",
+    "MemoryRepository",
+    "MemoryRunStore",
+]

@@ -3,7 +3,7 @@ and AuthStore ports, with SQLModel tables and Alembic migrations.
 
     engine = create_engine("sqlite:///forge.db")   # or postgresql://...
     await migrate(engine)
-    repo, auth = SqlRepository(engine), SqlAuthStore(engine)
+    repo, auth, runs = SqlRepository(engine), SqlAuthStore(engine), SqlRunStore(engine)
     ...
     await engine.dispose()
 """
@@ -11,5 +11,13 @@ and AuthStore ports, with SQLModel tables and Alembic migrations.
 from forge_adapters.sql.auth_store import SqlAuthStore
 from forge_adapters.sql.engine import create_engine, migrate, normalize_url
 from forge_adapters.sql.repository import SqlRepository
+from forge_adapters.sql.run_store import SqlRunStore
 
-__all__ = ["SqlAuthStore", "SqlRepository", "create_engine", "migrate", "normalize_url"]
+__all__ = [
+    "SqlAuthStore",
+    "SqlRepository",
+    "SqlRunStore",
+    "create_engine",
+    "migrate",
+    "normalize_url",
+]

@@ -4,6 +4,8 @@ so a row becomes an entity with ``Kind(**row_mapping)``.
 Every owned table has ``user_id`` (FK to users, ON DELETE CASCADE) and its parent's id
 (FK, ON DELETE CASCADE), with an index per listing order: (owner, created_at, id) and
 (parent, created_at, id). ``asset_meta.component_of`` is set to NULL when its asset goes.
+``runs`` (InferenceRun) go with their user and chat; their message ids become NULL when
+the message goes; (user_id, idempotency_key) is unique (NULL keys never clash).
 Change a table here, then add a migration (``alembic revision --autogenerate``).
 """
 
@@ -23,6 +25,7 @@ from forge_core.entities import (
     JobStatus,
     JsonObject,
     Message,
+    RunStatus,
     Session,
 )
 from forge_core.entities import Job as JobEntity
@@ -170,12 +173,37 @@ class AssetMetaRow(SQLModel, table=True):
     updated_at: datetime = _time()
 
 
+class RunRow(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_status_order", "status", "created_at", "id"),
+        Index("ix_runs_owner_status", "user_id", "status"),
+        Index("ix_runs_chat_id", "chat_id"),
+        Index("uq_runs_owner_idempotency_key", "user_id", "idempotency_key", unique=True),
+    )
+    id: UUID = _pk()
+    user_id: UUID = _ref("runs", "user_id", "users")
+    chat_id: UUID = _ref("runs", "chat_id", "chats")
+    action: str = _str()
+    prompt: str = _str(text=True)
+    backend_run_id: str | None = _str(nullable=True)
+    status: RunStatus = Field(sa_column=Column(StrEnumText(RunStatus), nullable=False))
+    deadline: datetime = _time()
+    user_message_id: UUID | None = _ref("runs", "user_message_id", "messages", "SET NULL")
+    result_message_id: UUID | None = _ref("runs", "result_message_id", "messages", "SET NULL")
+    error: str | None = _str(nullable=True, text=True)
+    idempotency_key: str | None = _str(nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
 def _table(row: type[SQLModel]) -> Table:
     return cast(Table, row.__table__)  # type: ignore[attr-defined]
 
 
 USERS = _table(UserRow)
 AUTH_SESSIONS = _table(AuthSessionRow)
+RUNS = _table(RunRow)
 
 #: The table of each owned kind.
 TABLES: dict[type[Any], Table] = {

@@ -1,0 +1,130 @@
+"""The RunStore port over a dict, beside a MemoryRepository that holds the chats and
+messages, with the SQL adapter's rules: a run goes with its chat, a deleted message's id
+becomes None, and one lock makes compare-and-set and finalize atomic."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+import anyio
+
+from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
+from forge_core.errors import AlreadyExists, InvalidTransition, NotFound
+from forge_core.lifecycle import advance_run, can_advance_run, check_finalize
+
+from .repository import MemoryRepository
+
+
+class MemoryRunStore:
+    """Runs in memory; see ``forge_core.ports.RunStore``. Chats and messages live in
+    ``repository``, so deleting a chat there deletes its runs here."""
+
+    def __init__(self, repository: MemoryRepository, clock: Clock = utc_now) -> None:
+        self._repo = repository
+        self._clock = clock
+        self._runs: dict[UUID, InferenceRun] = {}
+        self._lock = anyio.Lock()
+
+    async def add(self, run: InferenceRun) -> None:
+        async with self._lock:
+            if not await self._repo.count_owned(Chat, [run.chat_id], run.user_id):
+                raise NotFound("Chat", run.chat_id)
+            if await self._live(run.id) is not None:
+                raise AlreadyExists(f"InferenceRun {run.id} already exists")
+            key = run.idempotency_key
+            if key is not None and await self.find_by_idempotency_key(run.user_id, key):
+                raise AlreadyExists("a run with this idempotency key already exists")
+            self._runs[run.id] = run
+
+    async def get(self, owner: UUID, run_id: UUID) -> InferenceRun:
+        run = await self._live(run_id)
+        if run is None or run.user_id != owner:
+            raise NotFound("InferenceRun", run_id)
+        return run
+
+    async def find_by_idempotency_key(self, owner: UUID, key: str) -> InferenceRun | None:
+        for run in await self._all():
+            if run.user_id == owner and run.idempotency_key == key:
+                return run
+        return None
+
+    async def count_unfinished(self, owner: UUID) -> int:
+        return sum(1 for r in await self._all() if r.user_id == owner and not r.status.finished)
+
+    async def list_unfinished(self, limit: int = 100) -> list[InferenceRun]:
+        unfinished = [run for run in await self._all() if not run.status.finished]
+        unfinished.sort(key=lambda run: (run.created_at, run.id))
+        return unfinished[:limit]
+
+    async def set_status(
+        self,
+        run: InferenceRun,
+        new_status: RunStatus,
+        expected_status: RunStatus,
+        *,
+        backend_run_id: str | None = None,
+    ) -> InferenceRun | None:
+        if not can_advance_run(expected_status, new_status):
+            raise InvalidTransition("run", expected_status.value, new_status.value)
+        async with self._lock:
+            current = await self._live(run.id)
+            if current is None or current.user_id != run.user_id:
+                return None
+            if current.status is not expected_status:
+                return None
+            moved = advance_run(current, new_status, self._clock())
+            if backend_run_id is not None:
+                moved = replace(moved, backend_run_id=backend_run_id)
+            self._runs[run.id] = moved
+            return moved
+
+    async def finalize(
+        self,
+        run: InferenceRun,
+        assistant_message: Message | None,
+        status: RunStatus,
+        error: str | None = None,
+    ) -> InferenceRun | None:
+        check_finalize(run, assistant_message, status)
+        async with self._lock:
+            current = await self._live(run.id)
+            if current is None or current.user_id != run.user_id or current.status.finished:
+                return None
+            result_id = None
+            if assistant_message is not None:
+                message = assistant_message
+                if await self._repo.count_owned(Message, [message.id], message.user_id):
+                    raise AlreadyExists(f"Message {message.id} already exists")
+                await self._repo.add(message)
+                result_id = message.id
+            done = advance_run(current, status, self._clock(), error=error)
+            done = replace(done, result_message_id=result_id)
+            self._runs[run.id] = done
+            return done
+
+    async def _all(self) -> list[InferenceRun]:
+        found = [await self._live(run_id) for run_id in list(self._runs)]
+        return [run for run in found if run is not None]
+
+    async def _live(self, run_id: UUID) -> InferenceRun | None:
+        """The run as the database would show it: gone with its chat, and with the ids
+        of deleted messages set to None."""
+        run = self._runs.get(run_id)
+        if run is None:
+            return None
+        if not await self._repo.count_owned(Chat, [run.chat_id], run.user_id):
+            del self._runs[run_id]
+            return None
+        if not await self._message_kept(run, run.user_message_id):
+            run = replace(run, user_message_id=None)
+        if not await self._message_kept(run, run.result_message_id):
+            run = replace(run, result_message_id=None)
+        self._runs[run_id] = run
+        return run
+
+    async def _message_kept(self, run: InferenceRun, message_id: UUID | None) -> bool:
+        """Whether ``message_id`` is None or a message still stored."""
+        if message_id is None:
+            return True
+        return bool(await self._repo.count_owned(Message, [message_id], run.user_id))
