@@ -161,3 +161,23 @@ class NewAssetMeta(_AssetMetaFields):
 
 class AssetMetaChanges(_AssetMetaFields, Changes):
     NULLABLE = frozenset(_AssetMetaFields.model_fields)
+
+
+class HistoryTurn(Command):
+    role: Role
+    content: Text
+
+
+class RunRequest(Command):
+    """What ``POST /chats/{chat_id}/runpod`` (and the socket's ``runpod.request``) sends.
+
+    ``action`` is checked (and ``process_scad`` normalized) by the service, so an unknown
+    one is answered with the supported list; ``history`` None means "load the chat's".
+    """
+
+    action: Annotated[str, Field(min_length=1, max_length=64)]
+    content: Text = ""
+    history: Annotated[list[HistoryTurn], Field(max_length=1000)] | None = None
+    requirements_json: JsonObject | None = None
+    metadata_json: JsonObject | None = None
+    sync: bool = False

@@ -2,6 +2,7 @@
 
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
+from forge_core.services.runs import Runs
 from forge_core.services.workspace import Chats, Messages, Sessions
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "Messages",
     "Page",
     "Records",
+    "Runs",
     "Sessions",
 ]
