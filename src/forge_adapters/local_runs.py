@@ -1,7 +1,8 @@
 """Runs kept in this process: the bookkeeping shared by the in-process backends
 (memory, template, OpenAI-compatible), so each of them only says how a job is run.
 
-Runs get ids ``<prefix>-<n>``; the newest ``keep`` are remembered, and an older one is
+Runs get ids ``<prefix>-<random hex>``, unique across restarts (a run id stored before a
+restart must never name a new run after it); the newest ``keep`` are remembered, and an older one is
 NotFound, as RunPod forgets results after a while. Background work is tracked as tasks
 so that ``cancel`` stops it and ``aclose`` leaves nothing running.
 """
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from itertools import count
 from typing import Any
 
 from forge_core.errors import NotFound
@@ -23,7 +24,6 @@ class LocalRuns:
     def __init__(self, prefix: str, *, keep: int = 1000) -> None:
         self._prefix = prefix
         self._keep = keep
-        self._ids = count(1)
         self._states: OrderedDict[str, RunState] = OrderedDict()
         self._done: dict[str, asyncio.Event] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -33,7 +33,7 @@ class LocalRuns:
 
     def new(self) -> RunState:
         """A fresh queued run."""
-        state = RunState(f"{self._prefix}-{next(self._ids)}", RunStatus.QUEUED)
+        state = RunState(f"{self._prefix}-{uuid.uuid4().hex}", RunStatus.QUEUED)
         self.set(state)
         while len(self._states) > self._keep:
             old, _ = self._states.popitem(last=False)

@@ -18,6 +18,7 @@ from forge_http.dependencies import DEPENDENCIES
 from forge_http.errors import EXCEPTION_HANDLERS
 from forge_http.routes import ROUTES
 from forge_http.security import auth_middleware
+from forge_http.supervisor import supervising
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
@@ -29,9 +30,10 @@ def create_app(container: Application | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.services = await ServiceSet.resolve(container)
+        app.state.services = services = await ServiceSet.resolve(container)
         try:
-            yield
+            async with supervising(services.runs):
+                yield
         finally:
             await shutdown(container)
 

@@ -20,12 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from forge_adapters.http_client import open_http_client
 from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import LocalAuthProvider, load_or_create_secret
-from forge_adapters.memory import MemoryAuthStore, MemoryObjectStore, MemoryRepository
+from forge_adapters.memory import (
+    MemoryAuthStore,
+    MemoryObjectStore,
+    MemoryRepository,
+    MemoryRunStore,
+)
 from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
 from forge_adapters.runpod import RunPodBackend, RunPodConfig
-from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate
+from forge_adapters.sql import SqlAuthStore, SqlRepository, SqlRunStore, create_engine, migrate
 from forge_adapters.supabase import (
     GoTrue,
     SupabaseAuthProvider,
@@ -36,7 +41,7 @@ from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
 from forge_core.ports import AuthProvider, AuthStore
-from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Sessions
+from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Runs, Sessions
 from forge_http.settings import Settings
 
 
@@ -160,6 +165,12 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryAuthStore),
         sql=providers.Singleton(SqlAuthStore, engine),
     )
+    # The memory run store reads chats and messages from the same memory repository.
+    run_store = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryRunStore, repository, core.clock),
+        sql=providers.Singleton(SqlRunStore, engine, core.clock),
+    )
     password_hasher = providers.Singleton(PasswordHasher)
     object_store = providers.Selector(
         core.settings.provided.object_store,
@@ -207,6 +218,14 @@ class Services(containers.DeclarativeContainer):
     jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock)
     assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
+    runs = providers.Singleton(
+        Runs,
+        repo=gateways.repository,
+        runs=gateways.run_store,
+        backend=gateways.inference,
+        clock=core.clock,
+        max_runs_per_user=core.settings.provided.max_runs_per_user,
+    )
 
 
 class Application(containers.DeclarativeContainer):
@@ -231,6 +250,7 @@ class ServiceSet:
     jobs: Jobs
     assets: Assets
     asset_metas: AssetMetas
+    runs: Runs
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

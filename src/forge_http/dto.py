@@ -143,3 +143,25 @@ class MessageResult(msgspec.Struct):
 class HealthOut(msgspec.Struct):
     status: str
     version: str
+
+
+class RunQueuedOut(msgspec.Struct):
+    """A run accepted and queued: ``message_id`` is the stored user message (None for
+    ``health``)."""
+
+    chat_id: UUID
+    runpod_id: str | None
+    message_id: UUID | None
+    status: str
+
+
+class RunResultOut(msgspec.Struct):
+    """A run that ended (``sync``): the assistant message it stored, if any, its output
+    as the backend returned it, or its error."""
+
+    chat_id: UUID
+    runpod_id: str | None
+    status: str
+    message: MessageOut | None
+    output: Any
+    error: str | None

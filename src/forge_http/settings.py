@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
+    max_runs_per_user: int = Field(5, ge=1, le=1000)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -142,6 +142,10 @@ async def test_health_sends_no_history_and_stores_no_message(world: World) -> No
     assert message is None and run.user_message_id is None
     assert world.backend.submitted[0].to_payload() == {"action": "health", "prompt": ""}
     assert [m.content for m in await world.messages()] == ["hello"]
+    world.backend.advance(run.backend_run_id or "", RunStatus.COMPLETED, {"status": "ok"})
+    [done] = await world.runs.poll_once(world.clock.advance(1))
+    assert done.status is RunStatus.COMPLETED and done.result_message_id is None
+    assert [m.content for m in await world.messages()] == ["hello"]
 
 
 async def test_process_scad_is_generate_scad_and_requirements_pass_through(world: World) -> None:
@@ -233,9 +237,15 @@ async def test_the_same_idempotency_key_answers_the_same_run(world: World) -> No
 class YieldingBackend(MemoryInferenceBackend):
     """Lets other tasks run during a submission, so that racing requests interleave."""
 
+    def __init__(self, *, hold: bool = False) -> None:
+        super().__init__(hold=hold)
+        self.run_ids: list[str] = []
+
     async def submit(self, job: JobInput, policy: RunPolicy | None = None) -> RunState:
         await anyio.lowlevel.checkpoint()
-        return await super().submit(job, policy)
+        state = await super().submit(job, policy)
+        self.run_ids.append(state.run_id)
+        return state
 
 
 async def test_racing_requests_with_one_key_leave_one_run_and_one_message(world: World) -> None:
@@ -253,7 +263,7 @@ async def test_racing_requests_with_one_key_leave_one_run_and_one_message(world:
     [kept] = await world.store.list_unfinished()
     assert [m.id for m in await world.messages()] == [kept.user_message_id]
     # the losers' submissions were cancelled, the winner's left running
-    states = [await backend.status(f"mem-{n}") for n in (1, 2, 3)]
+    states = [await backend.status(run_id) for run_id in backend.run_ids]
     assert sorted(s.status for s in states) == sorted(
         [RunStatus.QUEUED, RunStatus.CANCELLED, RunStatus.CANCELLED]
     )
@@ -446,3 +456,10 @@ async def test_every_run_ends_once_whatever_the_backend_does(steps: list[str]) -
     assert sorted(r.id for r in finished) == sorted(r.id for r, _ in started)
     assert len(await world.messages("assistant")) == steps.count("completed")
     assert await world.store.list_unfinished() == []
+
+
+def test_in_process_run_ids_never_repeat_across_restarts() -> None:
+    from forge_adapters.local_runs import LocalRuns
+
+    before, after = LocalRuns("tpl"), LocalRuns("tpl")  # one process, then the next
+    assert before.new().run_id != after.new().run_id

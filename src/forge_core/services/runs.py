@@ -280,7 +280,10 @@ class Runs:
         self, run: InferenceRun, state: RunState, now: datetime
     ) -> InferenceRun | None:
         if state.status is RunStatus.COMPLETED:
-            return await self._end(run, self._reply(run, state.output, now), RunStatus.COMPLETED)
+            # A health check stores no message, neither the prompt nor the answer.
+            health = run.action == Action.HEALTH.value
+            reply = None if health else self._reply(run, state.output, now)
+            return await self._end(run, reply, RunStatus.COMPLETED)
         if state.status.finished:
             error = state.error or f"the backend reports the run {state.status.value}"
             return await self._end(run, None, state.status, error)

@@ -3,6 +3,7 @@
 from forge_http.routes.auth import AuthController
 from forge_http.routes.health import health
 from forge_http.routes.production import AssetController, AssetMetaController, JobController
+from forge_http.routes.runs import start_run
 from forge_http.routes.workspace import ChatController, MessageController, SessionController
 
 ROUTES = [
@@ -14,4 +15,5 @@ ROUTES = [
     JobController,
     AssetController,
     AssetMetaController,
+    start_run,
 ]

@@ -1,0 +1,106 @@
+"""``POST /chats/{chat_id}/runpod``: start an inference run on a chat, as the seed says.
+
+Without ``sync`` the run is queued and answered at once (202); the app's supervisor
+finishes it and stores the assistant message. With ``"sync": true`` the request waits
+for the run to end (the supervisor still does the polling) and answers 200 with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Annotated, Any
+
+from litestar import Response, post
+from litestar.params import HeaderParameter, JSONBody
+
+from forge_core.commands import RunRequest
+from forge_core.entities import InferenceRun, Message, RunStatus
+from forge_core.errors import NotFound, RateLimited, Unavailable
+from forge_core.services import Runs
+from forge_http.dependencies import Caller, CallerDep, PathId
+from forge_http.dto import MessageOut, RunQueuedOut, RunResultOut, to_dto
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Repeating a request with the same key answers the same run.",
+    ),
+]
+#: How often a ``sync`` request looks at its run, and how long past the deadline it waits
+#: for the supervisor to time the run out.
+WAIT_INTERVAL = 0.05
+WAIT_GRACE = timedelta(seconds=10)
+
+
+async def until_ended(runs: Runs, run: InferenceRun) -> InferenceRun:
+    """The run once it has ended, read from the store while the supervisor finishes it;
+    bounded by the run's deadline (the supervisor times it out there)."""
+    while not run.status.finished and runs.clock() < run.deadline + WAIT_GRACE:
+        await asyncio.sleep(WAIT_INTERVAL)
+        run = await runs.runs.get(run.user_id, run.id)
+    return run
+
+
+async def backend_output(runs: Runs, run: InferenceRun) -> Any:
+    """What the backend answered for a completed run, while it still keeps it; else None."""
+    if run.status is not RunStatus.COMPLETED or run.backend_run_id is None:
+        return None
+    with contextlib.suppress(NotFound, Unavailable, RateLimited):
+        return (await runs.backend.status(run.backend_run_id)).output
+    return None
+
+
+async def result(caller: Caller, run: InferenceRun) -> RunResultOut:
+    runs = caller.services.runs
+    run = await until_ended(runs, run)
+    message = None
+    if run.result_message_id is not None:
+        stored = await caller.services.messages.get(caller.user_id, run.result_message_id)
+        message = to_dto(MessageOut, stored)
+    return RunResultOut(
+        chat_id=run.chat_id,
+        runpod_id=run.backend_run_id,
+        status=run.status.value,
+        message=message,
+        output=await backend_output(runs, run),
+        error=run.error,
+    )
+
+
+def queued(run: InferenceRun, message: Message | None) -> RunQueuedOut:
+    return RunQueuedOut(
+        chat_id=run.chat_id,
+        runpod_id=run.backend_run_id,
+        message_id=message.id if message else None,
+        status=run.status.value,
+    )
+
+
+@post(
+    "/chats/{chat_id:uuid}/runpod",
+    tags=["runs"],
+    status_code=202,
+    description=(
+        "Start an inference run on the chat: actions process_requirements, generate_scad "
+        "(process_scad is its alias) and health. 202 with the queued run, or with "
+        '"sync": true, 200 once it has ended.'
+    ),
+)
+async def start_run(
+    chat_id: PathId,
+    data: JSONBody[RunRequest],
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RunQueuedOut | RunResultOut]:
+    run, message = await caller.services.runs.start(caller.user_id, chat_id, data, idempotency_key)
+    if data.sync:
+        return Response(await result(caller, run), status_code=200)
+    return Response(queued(run, message), status_code=202)
+
+
+__all__ = ["start_run"]
