@@ -69,13 +69,18 @@ def can_advance_run(current: RunStatus, target: RunStatus) -> bool:
     return target in RUN_ALLOWED[current]
 
 
+def check_run_step(current: RunStatus, target: RunStatus) -> None:
+    """Raise InvalidTransition, naming both states, unless a run may go current -> target."""
+    if not can_advance_run(current, target):
+        raise InvalidTransition("run", current.value, target.value)
+
+
 def advance_run(
     run: InferenceRun, target: RunStatus, now: datetime, *, error: str | None = None
 ) -> InferenceRun:
     """Move ``run`` to ``target`` at time ``now`` (recording ``error`` if given), or raise
     InvalidTransition."""
-    if not can_advance_run(run.status, target):
-        raise InvalidTransition("run", run.status.value, target.value)
+    check_run_step(run.status, target)
     return replace(
         run, status=target, error=error if error is not None else run.error, updated_at=now
     )

@@ -10,8 +10,8 @@ from uuid import UUID
 import anyio
 
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
-from forge_core.errors import AlreadyExists, InvalidTransition, NotFound
-from forge_core.lifecycle import advance_run, can_advance_run, check_finalize
+from forge_core.errors import AlreadyExists, NotFound
+from forge_core.lifecycle import advance_run, check_finalize, check_run_step
 
 from .repository import MemoryRepository
 
@@ -65,8 +65,7 @@ class MemoryRunStore:
         *,
         backend_run_id: str | None = None,
     ) -> InferenceRun | None:
-        if not can_advance_run(expected_status, new_status):
-            raise InvalidTransition("run", expected_status.value, new_status.value)
+        check_run_step(expected_status, new_status)
         async with self._lock:
             current = await self._live(run.id)
             if current is None or current.user_id != run.user_id:

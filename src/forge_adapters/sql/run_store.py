@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Update
 
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
-from forge_core.errors import AlreadyExists, ForgeError, InvalidTransition, NotFound
-from forge_core.lifecycle import RUN_UNFINISHED, can_advance_run, check_finalize
+from forge_core.errors import AlreadyExists, ForgeError, NotFound
+from forge_core.lifecycle import RUN_UNFINISHED, check_finalize, check_run_step
 
 from .engine import write_transaction
 from .errors import translate_errors
@@ -98,8 +98,7 @@ class SqlRunStore:
         *,
         backend_run_id: str | None = None,
     ) -> InferenceRun | None:
-        if not can_advance_run(expected_status, new_status):
-            raise InvalidTransition("run", expected_status.value, new_status.value)
+        check_run_step(expected_status, new_status)
         values: dict[str, Any] = {"status": new_status, "updated_at": self._clock()}
         if backend_run_id is not None:
             values["backend_run_id"] = backend_run_id
