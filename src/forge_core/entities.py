@@ -114,6 +114,10 @@ class Job:
     spec: JsonObject | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    #: The pipeline's QA report (``forge_core.qa``), once the model has been checked.
+    qa: JsonObject | None = None
+    #: Why the job failed, in words, when the pipeline failed it.
+    error: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -169,6 +173,21 @@ class InferenceRun:
     idempotency_key: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatEvent:
+    """One event on a chat, as its sockets receive it: ``seq`` increases by one per event
+    on the chat, so a client that saw up to ``seq`` n asks for what follows n.
+    ``data`` holds the event's own fields (``runpod_id``, ``message``...), which the
+    socket sends beside ``type``, ``chat_id`` and ``seq``."""
+
+    chat_id: UUID
+    seq: int
+    user_id: UUID
+    type: str
+    data: JsonObject
+    created_at: datetime
 
 
 OwnedEntity = Session | Chat | Message | Job | Asset | AssetMeta

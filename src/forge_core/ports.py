@@ -11,13 +11,23 @@ here). Every method documents the ``forge_core.errors`` it raises; nothing else 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from forge_core.entities import AuthSession, InferenceRun, Message, OwnedEntity, RunStatus, User
+from forge_core.entities import (
+    AuthSession,
+    ChatEvent,
+    InferenceRun,
+    JsonObject,
+    Message,
+    OwnedEntity,
+    RunStatus,
+    User,
+)
 from forge_core.inference import InferenceBackend as InferenceBackend
 from forge_core.inference import RunState as RunState
 
@@ -220,10 +230,70 @@ class RenderResult:
 class Renderer(Protocol):
     """Turns SCAD source (untrusted: from an LLM or a client) into a mesh."""
 
-    async def render(self, scad: str) -> RenderResult:
+    async def render(self, scad: str, defines: Mapping[str, str] | None = None) -> RenderResult:
         """Render ``scad`` to a binary STL, within the adapter's time, memory and output
-        limits, reading no file outside its vetted library.
+        limits, reading no file outside its vetted library. ``defines`` set top-level
+        string variables before rendering (OpenSCAD's ``-D name="value"``), as the
+        pipeline does to render one named part alone; names must be identifiers.
         Raises InvalidInput (naming the line) for a file reference the sandbox refuses,
         RenderFailed (quoting the renderer's error and its line) for SCAD that does not
         render or renders to nothing, RenderLimitExceeded when a limit stops it, and
         Unavailable("renderer not installed") when the renderer is missing."""
+
+
+class EventLog(Protocol):
+    """Every chat's events, kept in order so a reconnecting socket can replay them."""
+
+    async def append(
+        self, owner: UUID, chat_id: UUID, type: str, data: JsonObject, now: datetime
+    ) -> ChatEvent:
+        """Store the chat's next event, numbered one past its last (the first is 1), and
+        return it. Two writers never get the same number. Raises NotFound if the chat is
+        gone."""
+
+    async def since(
+        self, owner: UUID, chat_id: UUID, after: int, limit: int = 500
+    ) -> list[ChatEvent]:
+        """The owner's events on the chat numbered above ``after``, oldest first, at most
+        ``limit``. The caller has checked the chat is the owner's."""
+
+
+class EventBus(Protocol):
+    """Delivers each published event to every current subscriber of its chat, in this
+    process or (for a shared bus) in any replica. Delivery is live only: what a
+    subscriber missed is read back from the ``EventLog``."""
+
+    async def publish(self, event: ChatEvent) -> None:
+        """Send the event to the chat's subscribers. Raises Unavailable if the bus is down."""
+
+    def subscribe(self, chat_id: UUID) -> AbstractAsyncContextManager[AsyncIterator[ChatEvent]]:
+        """Receive the chat's events published from now on, for as long as the block
+        lasts; the iterator ends when the bus closes."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeshFacts:
+    """What a mesh measures, in its own units (millimetres for SCAD)."""
+
+    triangles: int
+    watertight: bool
+    winding_consistent: bool
+    volume: float
+    bodies: int
+    bbox_min: tuple[float, float, float]
+    bbox_max: tuple[float, float, float]
+
+
+class MeshKit(Protocol):
+    """Measures and converts a binary STL mesh (what ``Renderer`` produces)."""
+
+    async def inspect(self, stl: bytes) -> MeshFacts:
+        """The mesh's facts. Raises InvalidInput if the bytes are not a readable mesh."""
+
+    async def export(self, stl: bytes, format: str) -> bytes:
+        """The mesh in ``format``: "stl" (binary), "glb" or "3mf". Raises InvalidInput
+        for an unknown format or an unreadable mesh."""
+
+    async def preview(self, stl: bytes) -> bytes:
+        """An isometric shaded view of the mesh as PNG bytes, drawn without a display or
+        GPU. Raises InvalidInput for an unreadable mesh."""

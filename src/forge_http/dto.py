@@ -65,6 +65,8 @@ class JobOut(msgspec.Struct):
     spec: dict[str, Any] | None
     started_at: datetime | None
     completed_at: datetime | None
+    qa: dict[str, Any] | None
+    error: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -19,13 +19,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
 
 from forge_adapters.openscad.sandbox import vet_scad
-from forge_core.errors import RenderFailed, RenderLimitExceeded, Unavailable
+from forge_core.errors import InvalidInput, RenderFailed, RenderLimitExceeded, Unavailable
 from forge_core.ports import RenderResult
 
 MiB = 1024 * 1024
@@ -34,6 +35,8 @@ _MAX_WARNINGS = 50
 _FILE_NAME = re.compile(r'in file "?[^",]*model\.scad"?,')
 _OUT_OF_MEMORY = re.compile(r"bad_alloc|failed to map segment|annot allocate memory")
 _LINE = re.compile(r"\bline (\d+)")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_PLAIN_VALUE = re.compile(r"[^\"\\\x00-\x1f]{0,200}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +68,13 @@ class OpenSCADRenderer:
         self._limits = limits or RenderLimits()
         self._executable = executable
 
-    async def render(self, scad: str) -> RenderResult:
+    async def render(self, scad: str, defines: Mapping[str, str] | None = None) -> RenderResult:
         source = vet_scad(scad, self._library)
+        arguments = _define_arguments(defines or {})
         executable = shutil.which(self._executable)
         if executable is None:
             raise Unavailable("renderer not installed")
-        run = _Run(executable, source, self._limits)
+        run = _Run(executable, source, self._limits, arguments)
         try:
             return await anyio.to_thread.run_sync(run.render, abandon_on_cancel=True)
         finally:
@@ -80,10 +84,13 @@ class OpenSCADRenderer:
 class _Run:
     """One ``openscad`` process; ``render`` runs in a worker thread, ``kill`` from anywhere."""
 
-    def __init__(self, executable: str, source: str, limits: RenderLimits) -> None:
+    def __init__(
+        self, executable: str, source: str, limits: RenderLimits, arguments: list[str]
+    ) -> None:
         self._executable = executable
         self._source = source
         self._limits = limits
+        self._arguments = arguments
         self._process: subprocess.Popen[bytes] | None = None
 
     def kill(self) -> None:
@@ -107,6 +114,7 @@ class _Run:
 
     def _run(self, folder: Path) -> int:
         command = [self._executable, "-o", "model.stl", "--export-format", "binstl"]
+        command += self._arguments
         with (folder / "log").open("wb") as log:
             try:
                 self._process = subprocess.Popen(
@@ -129,6 +137,19 @@ class _Run:
                 raise RenderLimitExceeded(
                     "time", f"the render took longer than {self._limits.timeout:g} s"
                 ) from None
+
+
+def _define_arguments(defines: Mapping[str, str]) -> list[str]:
+    """``-D name="value"`` for each define; names are identifiers, values plain text
+    (no quote, backslash or control character), so nothing but a string gets through."""
+    arguments: list[str] = []
+    for name, value in defines.items():
+        if not _IDENTIFIER.fullmatch(name):
+            raise InvalidInput("defines", f"{name!r} is not a variable name")
+        if not _PLAIN_VALUE.fullmatch(value):
+            raise InvalidInput("defines", f"the value of {name} must be plain text")
+        arguments += ["-D", f'{name}="{value}"']
+    return arguments
 
 
 def _environment(folder: Path) -> dict[str, str]:

@@ -6,6 +6,7 @@ Every owned table has ``user_id`` (FK to users, ON DELETE CASCADE) and its paren
 (parent, created_at, id). ``asset_meta.component_of`` is set to NULL when its asset goes.
 ``runs`` (InferenceRun) go with their user and chat; their message ids become NULL when
 the message goes; (user_id, idempotency_key) is unique (NULL keys never clash).
+``chat_events`` go with their chat and user.
 Change a table here, then add a migration (``alembic revision --autogenerate``).
 """
 
@@ -15,7 +16,17 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlmodel import Field, SQLModel
 
 from forge_core.entities import (
@@ -137,6 +148,8 @@ class JobRow(SQLModel, table=True):
     spec: JsonObject | None = _json()
     started_at: datetime | None = _time(nullable=True)
     completed_at: datetime | None = _time(nullable=True)
+    qa: JsonObject | None = _json()
+    error: str | None = _str(nullable=True, text=True)
     created_at: datetime = _time()
     updated_at: datetime = _time()
 
@@ -197,6 +210,26 @@ class RunRow(SQLModel, table=True):
     updated_at: datetime = _time()
 
 
+class ChatEventRow(SQLModel, table=True):
+    """A chat's events, numbered per chat: the primary key (chat_id, seq) keeps two
+    writers from taking the same number."""
+
+    __tablename__ = "chat_events"
+    __table_args__ = (Index("ix_chat_events_user_id", "user_id"),)
+    chat_id: UUID = Field(
+        sa_column=Column(
+            Uuid(),
+            ForeignKey("chats.id", ondelete="CASCADE", name="fk_chat_events_chat_id"),
+            primary_key=True,
+        )
+    )
+    seq: int = Field(sa_column=Column(BigInteger(), primary_key=True))
+    user_id: UUID = _ref("chat_events", "user_id", "users")
+    type: str = _str()
+    data: JsonObject = Field(sa_column=Column(Json(), nullable=False))
+    created_at: datetime = _time()
+
+
 def _table(row: type[SQLModel]) -> Table:
     return cast(Table, row.__table__)  # type: ignore[attr-defined]
 
@@ -204,6 +237,7 @@ def _table(row: type[SQLModel]) -> Table:
 USERS = _table(UserRow)
 AUTH_SESSIONS = _table(AuthSessionRow)
 RUNS = _table(RunRow)
+CHAT_EVENTS = _table(ChatEventRow)
 
 #: The table of each owned kind.
 TABLES: dict[type[Any], Table] = {
