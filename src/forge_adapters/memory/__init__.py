@@ -2,6 +2,7 @@
 port's contract, for tests and for embedding the core without a database."""
 
 from forge_adapters.memory.auth_store import MemoryAuthStore
+from forge_adapters.memory.event_log import MemoryEventLog
 from forge_adapters.memory.inference import MemoryInferenceBackend
 from forge_adapters.memory.objectstore import MemoryObjectStore
 from forge_adapters.memory.repository import MemoryRepository
@@ -9,6 +10,7 @@ from forge_adapters.memory.run_store import MemoryRunStore
 
 __all__ = [
     "MemoryAuthStore",
+    "MemoryEventLog",
     "MemoryInferenceBackend",
     "MemoryObjectStore",
     "MemoryRepository",

@@ -1,5 +1,6 @@
 """Use cases. Each class serves one kind of record for a given owner."""
 
+from forge_core.services.events import ChatEvents, jsonable
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.runs import Runs
@@ -10,6 +11,7 @@ __all__ = [
     "MAX_PAGE",
     "AssetMetas",
     "Assets",
+    "ChatEvents",
     "Chats",
     "Jobs",
     "Messages",
@@ -17,4 +19,5 @@ __all__ = [
     "Records",
     "Runs",
     "Sessions",
+    "jsonable",
 ]
