@@ -11,6 +11,7 @@ here). Every method documents the ``forge_core.errors`` it raises; nothing else 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from forge_core.entities import (
     AuthSession,
     ChatEvent,
     InferenceRun,
+    Job,
     JsonObject,
     Message,
     OwnedEntity,
@@ -67,6 +69,10 @@ class Repository(Protocol):
 
     async def delete(self, kind: type[E], entity_id: UUID, owner: UUID) -> None:
         """Delete a record and everything under it in one transaction, or NotFound."""
+
+    async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
+        """Running jobs of every user, oldest first (``created_at``, then ``id``): what
+        the pipeline resumes at start-up."""
 
 
 class RunStore(Protocol):

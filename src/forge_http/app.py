@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
 from forge_http.errors import EXCEPTION_HANDLERS
+from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
 from forge_http.security import auth_middleware
 from forge_http.supervisor import supervising
@@ -32,7 +33,10 @@ def create_app(container: Application | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = services = await ServiceSet.resolve(container)
         try:
-            async with supervising(services.runs):
+            async with (
+                supervising(services.runs),
+                pipeline_workers(services.pipeline, settings.pipeline_workers),
+            ):
                 yield
         finally:
             await shutdown(container)

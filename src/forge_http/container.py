@@ -29,6 +29,7 @@ from forge_adapters.memory import (
 from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
+from forge_adapters.openscad import OpenSCADRenderer, RenderLimits
 from forge_adapters.runpod import RunPodBackend, RunPodConfig
 from forge_adapters.sql import SqlAuthStore, SqlRepository, SqlRunStore, create_engine, migrate
 from forge_adapters.supabase import (
@@ -40,8 +41,18 @@ from forge_adapters.supabase import (
 from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
-from forge_core.ports import AuthProvider, AuthStore
-from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Runs, Sessions
+from forge_core.errors import Unavailable
+from forge_core.ports import AuthProvider, AuthStore, MeshFacts
+from forge_core.services import (
+    AssetMetas,
+    Assets,
+    Chats,
+    Jobs,
+    Messages,
+    Pipeline,
+    Runs,
+    Sessions,
+)
 from forge_http.settings import Settings
 
 
@@ -105,6 +116,25 @@ def s3_object_store(settings: Settings) -> S3ObjectStore:
     return S3ObjectStore(
         settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
+
+
+def openscad_renderer(settings: Settings) -> OpenSCADRenderer:
+    limits = RenderLimits(timeout=settings.render_timeout)
+    return OpenSCADRenderer(library=settings.scad_library, limits=limits)
+
+
+class NoMeshKit:
+    """The MeshKit until a real one is wired to ``Gateways.mesh_kit``: every call is
+    Unavailable, so a pipeline job fails at its QA stage with that reason."""
+
+    async def inspect(self, stl: bytes) -> MeshFacts:
+        raise Unavailable("mesh toolkit not installed")
+
+    async def export(self, stl: bytes, format: str) -> bytes:
+        raise Unavailable("mesh toolkit not installed")
+
+    async def preview(self, stl: bytes) -> bytes:
+        raise Unavailable("mesh toolkit not installed")
 
 
 def seconds(value: int) -> timedelta:
@@ -178,6 +208,8 @@ class Gateways(containers.DeclarativeContainer):
         local=providers.Singleton(local_object_store, core.settings),
         s3=providers.Singleton(s3_object_store, core.settings),
     )
+    renderer = providers.Singleton(openscad_renderer, core.settings)
+    mesh_kit = providers.Singleton(NoMeshKit)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
@@ -215,7 +247,18 @@ class Services(containers.DeclarativeContainer):
     sessions = providers.Singleton(Sessions, repo=gateways.repository, clock=core.clock)
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
-    jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock)
+    # Chat events (job.started...) reach sockets once ``events`` names a ChatEvents.
+    pipeline = providers.Singleton(
+        Pipeline,
+        repo=gateways.repository,
+        renderer=gateways.renderer,
+        mesh=gateways.mesh_kit,
+        store=gateways.object_store,
+        events=None,
+        build_volume=core.settings.provided.build_volume,
+        clock=core.clock,
+    )
+    jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock, queue=pipeline)
     assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
     runs = providers.Singleton(
@@ -251,6 +294,7 @@ class ServiceSet:
     assets: Assets
     asset_metas: AssetMetas
     runs: Runs
+    pipeline: Pipeline
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     auto_migrate: bool | None = None
     render_timeout: float = Field(120.0, gt=0, le=3600)
+    pipeline_workers: int = Field(2, ge=1, le=64)
+    build_volume: Annotated[tuple[float, float, float], NoDecode] = (256.0, 256.0, 256.0)
     scad_library: Path | None = None
     supabase_url: str | None = Field(None, validation_alias=_unprefixed("SUPABASE_URL"))
     supabase_anon_key: SecretStr | None = Field(
@@ -87,6 +89,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("build_volume", mode="before")
+    @classmethod
+    def _parse_volume(cls, value: object) -> object:
+        """``256x256x256``: three positive sizes in millimetres."""
+        if not isinstance(value, str):
+            return value
+        try:
+            sizes = tuple(float(part) for part in value.lower().split("x"))
+        except ValueError:
+            sizes = ()
+        if len(sizes) != 3 or not all(0 < size < 100_000 for size in sizes):
+            raise ValueError("must be three sizes in mm, like 256x256x256")
+        return sizes
 
     @field_validator("log_level", mode="before")
     @classmethod

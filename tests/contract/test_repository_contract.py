@@ -219,6 +219,25 @@ class RepositoryContract:
         for value in (found.created_at, found.updated_at, found.started_at):
             assert value is not None and value.utcoffset() == timedelta(0)
 
+    async def test_running_jobs_of_every_owner_oldest_first(
+        self, repo: Repository, owner: UUID, other: UUID
+    ) -> None:
+        assert await repo.running_jobs() == []
+        trees = [await add_tree(repo, user, at(minutes)) for user, minutes in
+                 ((other, 2), (owner, 1), (owner, 3))]  # fmt: skip
+        for tree in trees:
+            extra = replace(tree.job, id=uuid4(), status=JobStatus.SUCCEEDED)
+            await repo.add(extra)  # finished jobs are not listed
+            await repo.add(replace(tree.job, id=uuid4(), status=JobStatus.PENDING))
+            await repo.update(
+                replace(tree.job, status=JobStatus.RUNNING, started_at=T0, spec={"a": 1}),
+                expected_updated_at=tree.job.updated_at,
+            )
+        running = await repo.running_jobs()
+        assert [j.id for j in running] == [trees[i].job.id for i in (1, 0, 2)]
+        assert all(j.status is JobStatus.RUNNING and j.spec == {"a": 1} for j in running)
+        assert [j.id for j in await repo.running_jobs(limit=1)] == [trees[1].job.id]
+
 
 class TestMemoryRepository(RepositoryContract):
     @pytest.fixture

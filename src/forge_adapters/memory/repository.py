@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from forge_core.entities import CHILDREN, PARENTS, Asset, AssetMeta, OwnedEntity, kind_name
+from forge_core.entities import (
+    CHILDREN,
+    PARENTS,
+    Asset,
+    AssetMeta,
+    Job,
+    JobStatus,
+    OwnedEntity,
+    kind_name,
+)
 from forge_core.errors import NotFound, StaleObject
 
 E = TypeVar("E", bound=OwnedEntity)
@@ -79,6 +88,10 @@ class MemoryRepository:
         del self._rows[kind][entity_id]
         if kind is Asset:
             self._unlink_components(entity_id)
+
+    async def running_jobs(self, limit: int = 500) -> list[Job]:
+        running = [j for j in self._rows[Job].values() if j.status is JobStatus.RUNNING]
+        return sorted(running, key=lambda j: (j.created_at, str(j.id)))[:limit]
 
     def _unlink_components(self, asset_id: UUID) -> None:
         """Meta that named the deleted asset as what it is a component of forgets it

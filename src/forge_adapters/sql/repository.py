@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from forge_core.entities import PARENTS, Asset, AssetMeta, OwnedEntity, kind_name
+from forge_core.entities import PARENTS, Asset, AssetMeta, Job, JobStatus, OwnedEntity, kind_name
 from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound, StaleObject
 
 from .engine import write_transaction
@@ -142,6 +142,19 @@ class SqlRepository:
                 result = await conn.execute(delete(table).where(_owned_by(table, entity_id, owner)))
                 if result.rowcount == 0:
                     raise NotFound(kind_name(kind), entity_id)
+
+    async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
+        table = TABLES[Job]
+        statement = (
+            select(table)
+            .where(table.c.status == JobStatus.RUNNING)
+            .order_by(table.c.created_at, table.c.id)
+            .limit(limit)
+        )
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                result = await conn.execute(statement)
+                return [Job(**row) for row in result.mappings()]
 
     async def _why_unchanged(self, conn: AsyncConnection, entity: OwnedEntity) -> ForgeError:
         table = _table(type(entity))

@@ -1,6 +1,7 @@
 """Use cases. Each class serves one kind of record for a given owner."""
 
 from forge_core.services.events import ChatEvents, jsonable
+from forge_core.services.pipeline import Pipeline
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.runs import Runs
@@ -16,6 +17,7 @@ __all__ = [
     "Jobs",
     "Messages",
     "Page",
+    "Pipeline",
     "Records",
     "Runs",
     "Sessions",

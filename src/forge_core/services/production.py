@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
+from collections.abc import Callable
+from typing import Any, Protocol
+from uuid import UUID, uuid4
 
 from forge_core.commands import (
     AssetMetaChanges,
@@ -13,10 +14,23 @@ from forge_core.commands import (
     NewAssetMeta,
     NewJob,
 )
-from forge_core.entities import Asset, AssetMeta, Job, JobStatus
+from forge_core.entities import Asset, AssetMeta, Clock, Job, JobStatus, utc_now
 from forge_core.errors import InvalidInput
 from forge_core.lifecycle import transition
+from forge_core.ports import Repository
 from forge_core.services.records import Records
+
+
+def scad_of(job: Job) -> str | None:
+    """The SCAD a job's spec carries, or None: such a job is the pipeline's to run."""
+    code = (job.spec or {}).get("scad_code")
+    return code if isinstance(code, str) and code.strip() else None
+
+
+class JobQueue(Protocol):
+    """Where a started job with SCAD goes to be rendered (``services.pipeline``)."""
+
+    def enqueue(self, job: Job) -> None: ...
 
 
 class Jobs(Records[Job, NewJob, JobChanges]):
@@ -24,8 +38,28 @@ class Jobs(Records[Job, NewJob, JobChanges]):
 
     kind = Job
 
+    def __init__(
+        self,
+        repo: Repository,
+        clock: Clock = utc_now,
+        new_id: Callable[[], UUID] = uuid4,
+        queue: JobQueue | None = None,
+    ) -> None:
+        super().__init__(repo, clock, new_id)
+        self.queue = queue
+
     async def start(self, owner: UUID, job_id: UUID) -> Job:
         return await self.update(owner, job_id, JobChanges(status=JobStatus.RUNNING))
+
+    async def update(self, owner: UUID, job_id: UUID, changes: JobChanges) -> Job:
+        """A job that goes running here (start, or a PATCH of its status) and whose spec
+        carries ``scad_code`` is queued for the pipeline, which ends it. Other jobs only
+        change state, as in the seed."""
+        updated = await super().update(owner, job_id, changes)
+        started = changes.status is JobStatus.RUNNING  # the lifecycle allows it once
+        if started and self.queue is not None and scad_of(updated) is not None:
+            self.queue.enqueue(updated)
+        return updated
 
     async def complete(self, owner: UUID, job_id: UUID, success: bool) -> Job:
         target = JobStatus.SUCCEEDED if success else JobStatus.FAILED

@@ -1,6 +1,9 @@
 // Enclosure: an open box with rounded corners, mounting holes in its floor, and its lid
 // printed beside it (a plate with a lip that fits inside the walls).
 
+// forge:parts box, lid
+part = "all";  // what to draw: "all", or one of the parts named above
+
 module rounded_rect(size, r) {
     offset(r = r) offset(delta = -r) square(size, center = true);
 }
@@ -35,5 +38,5 @@ module lid() {
         }
 }
 
-box();
-translate([0, width + 10, 0]) lid();
+if (part == "all" || part == "box") box();
+if (part == "all" || part == "lid") translate([0, width + 10, 0]) lid();

@@ -1,6 +1,9 @@
 // L bracket: two legs at a right angle, a fillet in the inside corner, and a row of
 // screw holes through each leg.
 
+// forge:parts bracket
+part = "all";  // what to draw: "all", or one of the parts named above
+
 fillet = thickness;
 
 module leg_holes(leg) {
@@ -23,7 +26,7 @@ module profile() {
     }
 }
 
-difference() {
+if (part == "all" || part == "bracket") difference() {
     rotate([90, 0, 0]) translate([0, 0, -width]) linear_extrude(height = width) profile();
     // holes through the horizontal leg (along z) and the vertical one (along x)
     translate([0, 0, -1]) linear_extrude(height = thickness + 2) leg_holes(leg_a);

@@ -1,6 +1,9 @@
 // Plate with holes: a rounded rectangle with a grid of through holes, inset from its
 // edges by one and a half hole diameters.
 
+// forge:parts plate
+part = "all";  // what to draw: "all", or one of the parts named above
+
 inset = hole_diameter * 1.5;
 
 module holes() {
@@ -12,7 +15,7 @@ module holes() {
             circle(d = hole_diameter);
 }
 
-linear_extrude(height = thickness)
+if (part == "all" || part == "plate") linear_extrude(height = thickness)
     difference() {
         offset(r = corner_radius) offset(delta = -corner_radius) square([length, width], center = true);
         holes();

@@ -2,6 +2,9 @@
 // the end of each arm, and the flight-controller stack's holes in the middle.
 // One plate, cut in 2D and extruded, so it prints flat and renders quickly.
 
+// forge:parts plate, arms
+part = "all";  // what to draw: "all", or one of the parts named above
+
 body_size = stack_spacing + 16;
 arm_reach = motor_to_motor / 2;
 motor_pad = motor_bolt_spacing + motor_hole_diameter + 6;
@@ -28,8 +31,10 @@ module stack_holes() {
 module frame_outline() {
     difference() {
         union() {
-            offset(r = 4) offset(delta = -4) square(body_size, center = true);
-            for (i = [0 : 1 : arm_count - 1]) rotate(45 + i * 360 / arm_count) arm_outline();
+            if (part == "all" || part == "plate")
+                offset(r = 4) offset(delta = -4) square(body_size, center = true);
+            if (part == "all" || part == "arms")
+                for (i = [0 : 1 : arm_count - 1]) rotate(45 + i * 360 / arm_count) arm_outline();
         }
         stack_holes();
         for (i = [0 : 1 : arm_count - 1])
