@@ -41,7 +41,16 @@ from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
 from forge_core.ports import AuthProvider, AuthStore
-from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Runs, Sessions
+from forge_core.services import (
+    AssetContent,
+    AssetMetas,
+    Assets,
+    Chats,
+    Jobs,
+    Messages,
+    Runs,
+    Sessions,
+)
 from forge_http.settings import Settings
 
 
@@ -212,11 +221,25 @@ class Services(containers.DeclarativeContainer):
             supabase_auth, gateways.supabase_http, gateways.auth_store, core.settings, core.clock
         ),
     )
-    sessions = providers.Singleton(Sessions, repo=gateways.repository, clock=core.clock)
+    # Deleting a session, job or asset removes its stored objects too.
+    sessions = providers.Singleton(
+        Sessions, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
+    )
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
-    jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock)
-    assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
+    jobs = providers.Singleton(
+        Jobs, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
+    )
+    assets = providers.Singleton(
+        Assets, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
+    )
+    content = providers.Singleton(
+        AssetContent,
+        repo=gateways.repository,
+        objects=gateways.object_store,
+        clock=core.clock,
+        max_bytes=core.settings.provided.max_upload_bytes,
+    )
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
     runs = providers.Singleton(
         Runs,
@@ -251,6 +274,7 @@ class ServiceSet:
     assets: Assets
     asset_metas: AssetMetas
     runs: Runs
+    content: AssetContent
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

@@ -1,5 +1,6 @@
 """Use cases. Each class serves one kind of record for a given owner."""
 
+from forge_core.services.content import AssetContent, Content
 from forge_core.services.events import ChatEvents, jsonable
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
@@ -9,10 +10,12 @@ from forge_core.services.workspace import Chats, Messages, Sessions
 __all__ = [
     "MAX_OFFSET",
     "MAX_PAGE",
+    "AssetContent",
     "AssetMetas",
     "Assets",
     "ChatEvents",
     "Chats",
+    "Content",
     "Jobs",
     "Messages",
     "Page",
