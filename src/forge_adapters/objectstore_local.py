@@ -8,7 +8,8 @@ resolves outside the root (through a symlink planted inside it) is refused. Bloc
 I/O runs in a worker thread, one hop per call.
 
 Unlike S3 a folder cannot also be an object: putting ``a`` while ``a/b`` exists (or the
-reverse) raises Conflict. Deleting an object removes the folders it leaves empty.
+reverse) raises Conflict. Deleting an object (or a prefix: the folder's tree) removes the
+folders it leaves empty.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class LocalObjectStore:
     async def exists(self, key: str) -> bool:
         path = self._path(key)
         return await to_thread.run_sync(self._exists, key, path)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        path = self._path(prefix)
+        return await to_thread.run_sync(self._delete_tree, prefix, path)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
@@ -93,7 +98,33 @@ class LocalObjectStore:
         with _translated("delete", key, dict.fromkeys((errno.ENOENT, *_IN_THE_WAY))):
             self._refuse_escape(key, path)
             os.unlink(path)
-        for folder in path.parents:  # prune the folders the object leaves empty
+        self._prune(path.parent)
+
+    def _delete_tree(self, prefix: str, path: Path) -> int:
+        """Unlink file by file, bottom up, never following a symlink: a put racing this
+        keeps its folder (rmdir refuses a non-empty one) instead of failing."""
+        gone = (errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR)
+        removed = 0
+        with _translated("delete", prefix, dict.fromkeys(gone)):
+            self._refuse_escape(prefix, path)
+            if path.is_symlink() or not path.is_dir():
+                return 0
+            for folder, folders, files in os.walk(path, topdown=False):
+                links = [name for name in folders if os.path.islink(os.path.join(folder, name))]
+                for name in (*files, *links):
+                    file = os.path.join(folder, name)
+                    counts = not (name.startswith(TEMP_PREFIX) or os.path.islink(file))
+                    with _translated("delete", prefix, dict.fromkeys(gone)):
+                        os.unlink(file)
+                        removed += counts
+                with _translated("delete", prefix, dict.fromkeys(gone)):
+                    os.rmdir(folder)
+        self._prune(path.parent)
+        return removed
+
+    def _prune(self, start: Path) -> None:
+        """Remove the folders a delete leaves empty, up to the root."""
+        for folder in (start, *start.parents):
             if folder == self.root or not folder.is_relative_to(self.root):
                 break
             try:

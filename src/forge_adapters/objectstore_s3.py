@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config
 
 SINGLE_PUT_UP_TO = 64 * 1024 * 1024  # larger objects go up in 64 MiB parts
+DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes on Amazon S3
 _VENDOR_ERRORS = (BaseError, OSError, ValueError)
 
 
@@ -41,8 +42,10 @@ class S3ObjectStore:
         secret_access_key: str | None = None,
         retries: int = 3,
         timeout: float = 30.0,
+        delete_batch: int = DELETE_BATCH,
     ) -> None:
         self.bucket = bucket
+        self.delete_batch = delete_batch
         config: S3Config = {}
         if endpoint_url:
             config["endpoint"] = endpoint_url
@@ -93,6 +96,18 @@ class S3ObjectStore:
             await obstore.head_async(self._store, key)
             return True
         return False
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """List the keys under ``prefix/`` and remove them with bulk deletes (S3's
+        DeleteObjects), ``delete_batch`` keys at a time as the listing goes."""
+        removed = 0
+        with _translated("delete", check_key(prefix), ignore_missing=True):
+            pages = obstore.list(self._store, prefix, chunk_size=self.delete_batch)
+            async for page in pages:
+                keys = [meta["path"] for meta in page]
+                await obstore.delete_async(self._store, keys)
+                removed += len(keys)
+        return removed
 
 
 @contextmanager

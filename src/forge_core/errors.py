@@ -2,13 +2,15 @@
 
     ForgeError
     ├── NotFound              a missing object, or one the caller does not own
+    │   └── NoStoredContent   an asset whose bytes are not in Forge's object store
     ├── Conflict              the request clashes with stored state
     │   ├── InvalidTransition a job (or run) lifecycle step that is not allowed
     │   ├── AlreadyExists     a unique value already taken (an email, say)
     │   └── StaleObject       the object changed between read and write
     ├── InvalidInput          a value breaks a domain rule (names the field)
-    │   └── RenderFailed      SCAD that does not render (quotes the renderer, with the line)
-    │       └── RenderLimitExceeded  the render ran out of time, memory or output size
+    │   ├── RenderFailed      SCAD that does not render (quotes the renderer, with the line)
+    │   │   └── RenderLimitExceeded  the render ran out of time, memory or output size
+    │   └── TooLarge          a body or file over its size limit (413)
     ├── Unauthenticated       missing, bad, expired or revoked credentials
     ├── PermissionDenied      authenticated, but the action is refused
     ├── RateLimited           too many requests; carries retry_after seconds
@@ -36,6 +38,19 @@ class NotFound(ForgeError):
         super().__init__(f"{kind} {object_id} not found")
         self.kind = kind
         self.object_id = object_id
+
+
+class NoStoredContent(NotFound):
+    """The asset exists but Forge stores no bytes for it: its uri points elsewhere (a
+    client registered it), or nothing was uploaded yet."""
+
+    def __init__(self, asset_id: object) -> None:
+        super().__init__("Asset content", asset_id)
+        self.detail = (
+            f"Asset {asset_id} has no stored content: nothing was uploaded for it "
+            "and its uri is not an object Forge stores"
+        )
+        self.args = (self.detail,)
 
 
 class Conflict(ForgeError):
@@ -81,6 +96,14 @@ class RenderLimitExceeded(RenderFailed):
 
     def __init__(self, limit: str, problem: str) -> None:
         super().__init__(problem)
+        self.limit = limit
+
+
+class TooLarge(InvalidInput):
+    """A body or file over its size limit; ``limit`` is that limit in bytes."""
+
+    def __init__(self, field: str, size: int, limit: int) -> None:
+        super().__init__(field, f"is {size} bytes, over the limit of {limit} bytes")
         self.limit = limit
 
 

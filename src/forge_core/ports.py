@@ -222,6 +222,12 @@ class ObjectStore(Protocol):
     async def exists(self, key: str) -> bool:
         """Whether the object is stored."""
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key lies under the folder ``prefix`` (a key that
+        starts with ``prefix + "/"``; ``a/b`` is not under ``a/bc``, and an object named
+        ``prefix`` itself stays); returns how many were removed, 0 if none. ``prefix``
+        follows the key rule."""
+
 
 @dataclass(frozen=True, slots=True)
 class RenderResult:

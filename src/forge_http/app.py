@@ -18,11 +18,12 @@ from forge_http.dependencies import DEPENDENCIES
 from forge_http.errors import EXCEPTION_HANDLERS
 from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
+from forge_http.routes.content import content_routes
 from forge_http.security import auth_middleware
 from forge_http.supervisor import supervising
 
 API_PREFIX = "/api/v1"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; uploads have FORGE_MAX_UPLOAD_BYTES
 
 
 def create_app(container: Application | None = None) -> Litestar:
@@ -41,7 +42,8 @@ def create_app(container: Application | None = None) -> Litestar:
         finally:
             await shutdown(container)
 
-    api = Router(path=API_PREFIX, route_handlers=ROUTES)
+    uploads = content_routes(settings.max_upload_bytes)  # its own body limit
+    api = Router(path=API_PREFIX, route_handlers=[*ROUTES, uploads])
     return Litestar(
         route_handlers=[api],
         lifespan=[lifespan],

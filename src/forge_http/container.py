@@ -44,6 +44,7 @@ from forge_core.entities import Clock, utc_now
 from forge_core.errors import Unavailable
 from forge_core.ports import AuthProvider, AuthStore, MeshFacts
 from forge_core.services import (
+    AssetContent,
     AssetMetas,
     Assets,
     Chats,
@@ -244,7 +245,10 @@ class Services(containers.DeclarativeContainer):
             supabase_auth, gateways.supabase_http, gateways.auth_store, core.settings, core.clock
         ),
     )
-    sessions = providers.Singleton(Sessions, repo=gateways.repository, clock=core.clock)
+    # Deleting a session, job or asset removes its stored objects too.
+    sessions = providers.Singleton(
+        Sessions, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
+    )
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
     # Chat events (job.started...) reach sockets once ``events`` names a ChatEvents.
@@ -258,8 +262,23 @@ class Services(containers.DeclarativeContainer):
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
     )
-    jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock, queue=pipeline)
-    assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
+    jobs = providers.Singleton(
+        Jobs,
+        repo=gateways.repository,
+        clock=core.clock,
+        objects=gateways.object_store,
+        queue=pipeline,
+    )
+    assets = providers.Singleton(
+        Assets, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
+    )
+    content = providers.Singleton(
+        AssetContent,
+        repo=gateways.repository,
+        objects=gateways.object_store,
+        clock=core.clock,
+        max_bytes=core.settings.provided.max_upload_bytes,
+    )
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
     runs = providers.Singleton(
         Runs,
@@ -295,6 +314,7 @@ class ServiceSet:
     asset_metas: AssetMetas
     runs: Runs
     pipeline: Pipeline
+    content: AssetContent
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

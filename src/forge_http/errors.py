@@ -15,12 +15,14 @@ from forge_core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    TooLarge,
     Unauthenticated,
     Unavailable,
 )
 
 STATUS_BY_ERROR: dict[type[ForgeError], int] = {
     NotFound: 404,
+    TooLarge: 413,
     Conflict: 409,
     InvalidInput: 422,
     Unauthenticated: 401,

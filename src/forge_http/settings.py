@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forge_adapters.runpod import DEFAULT_BASE_URL as RUNPOD_BASE_URL
+from forge_core.services.content import DEFAULT_MAX_UPLOAD_BYTES
 
 MEMORY_URL = "memory://"
 InferenceKind = Literal["template", "runpod", "openai"]
@@ -82,6 +83,7 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
     max_runs_per_user: int = Field(5, ge=1, le=1000)
+    max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1, le=5 * 1024**3)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -113,6 +113,37 @@ class ObjectStoreContract:
         assert await store.get("blob.bin") == data
         assert await store.exists("blob.bin")
 
+    async def test_delete_prefix_removes_everything_under_the_folder_only(
+        self, store: ObjectStore
+    ) -> None:
+        doomed = ["u/s1/model.stl", "u/s1/j/a/part (1).stl", "u/s1/j/b/über.glb"]
+        kept = ["u/s10/model.stl", "u/s1x", "u/s/1", "v/u/s1/x"]
+        for key in doomed + kept:
+            await store.put(key, key.encode(), STL)
+        assert await store.delete_prefix("u/s1") == len(doomed)
+        for key in doomed:
+            assert not await store.exists(key), key
+        for key in kept:
+            assert await store.get(key) == key.encode(), key
+        await store.put("u/s1/again", b"x", STL)  # the folder can be used again
+        assert await store.get("u/s1/again") == b"x"
+
+    async def test_delete_prefix_with_nothing_under_it_is_a_no_op(self, store: ObjectStore) -> None:
+        await store.put("kept/object", b"x", STL)
+        assert await store.delete_prefix("no/such/prefix") == 0
+        assert await store.delete_prefix("kept/object") == 0  # an object is not a folder
+        assert await store.get("kept/object") == b"x"
+
+    @pytest.mark.parametrize("key", ESCAPES)
+    async def test_prefixes_that_leave_the_store_are_refused(
+        self, store: ObjectStore, listing: Listing, key: str
+    ) -> None:
+        await store.put("inside/x", b"x", STL)
+        before = listing()
+        with pytest.raises(InvalidInput):
+            await store.delete_prefix(key)
+        assert listing() == before
+
     @pytest.mark.parametrize("key", ["part (1).stl", "über/ß.glb", ".hidden/x", "a+b%20c&d=e"])
     async def test_unusual_but_plain_keys_work(
         self, store: ObjectStore, uri_of: Callable[[str], str], key: str

@@ -133,3 +133,26 @@ async def test_a_data_folder_that_is_a_file_is_unavailable(tmp_path: Path) -> No
         await store.put("a", b"x", STL)
     assert isinstance(caught.value.__cause__, OSError)
     assert str(tmp_path) not in caught.value.detail  # no server paths in messages
+
+
+async def test_delete_prefix_never_follows_a_symlink_out(
+    store: LocalObjectStore, outside: Path
+) -> None:
+    await store.put("s/own", b"x", STL)
+    (store.root / "s" / "folder-link").symlink_to(outside, target_is_directory=True)
+    (store.root / "s" / "file-link").symlink_to(outside / "secret")
+    (store.root / "evil").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidInput):
+        await store.delete_prefix("evil")
+    assert await store.delete_prefix("s") == 1  # the links go, not what they point at
+    assert names(store.root) == ["evil"]
+    assert names(outside) == ["secret"]
+    assert (outside / "secret").read_bytes() == b"do not touch"
+
+
+async def test_delete_prefix_prunes_the_folders_it_empties(store: LocalObjectStore) -> None:
+    await store.put("u/s/j/a/model.stl", b"1", STL)
+    await store.put("u/t/model.stl", b"2", STL)
+    assert await store.delete_prefix("u/s/j") == 1
+    assert names(store.root / "u") == ["t"]
+    assert leftovers(store.root) == []

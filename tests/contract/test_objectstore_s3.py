@@ -50,6 +50,7 @@ async def every_call_is_unavailable(store: S3ObjectStore) -> None:
         store.get("k"),
         store.exists("k"),
         store.delete("k"),
+        store.delete_prefix("k"),
     ]
     for call in calls:
         with pytest.raises(Unavailable) as caught:
@@ -83,6 +84,18 @@ async def test_a_missing_bucket_is_unavailable_not_a_missing_object(s3_server: S
         await store.get("k")
     with pytest.raises(Unavailable):
         await store.delete("k")
+    with pytest.raises(Unavailable):
+        await store.delete_prefix("k")
+
+
+async def test_delete_prefix_deletes_batch_after_batch(s3_server: S3Server, s3_bucket: str) -> None:
+    store = s3_store(s3_server.endpoint, s3_bucket, delete_batch=2)
+    keys = [f"many/{i}" for i in range(5)]
+    for key in keys:
+        await store.put(key, b"", "text/plain")
+    await store.put("many-kept", b"", "text/plain")
+    assert await store.delete_prefix("many") == len(keys)
+    assert s3_server.keys(s3_bucket) == {"many-kept"}
 
 
 async def test_a_missing_key_is_not_found_with_the_key(s3_server: S3Server, s3_bucket: str) -> None:

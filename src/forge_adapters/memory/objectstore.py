@@ -48,3 +48,10 @@ class MemoryObjectStore:
 
     async def exists(self, key: str) -> bool:
         return check_key(key) in self._objects
+
+    async def delete_prefix(self, prefix: str) -> int:
+        folder = check_key(prefix) + "/"
+        doomed = [key for key in self._objects if key.startswith(folder)]
+        for key in doomed:
+            del self._objects[key]
+        return len(doomed)

@@ -1,5 +1,6 @@
 """Use cases. Each class serves one kind of record for a given owner."""
 
+from forge_core.services.content import AssetContent, Content
 from forge_core.services.events import ChatEvents, jsonable
 from forge_core.services.pipeline import Pipeline
 from forge_core.services.production import AssetMetas, Assets, Jobs
@@ -10,10 +11,12 @@ from forge_core.services.workspace import Chats, Messages, Sessions
 __all__ = [
     "MAX_OFFSET",
     "MAX_PAGE",
+    "AssetContent",
     "AssetMetas",
     "Assets",
     "ChatEvents",
     "Chats",
+    "Content",
     "Jobs",
     "Messages",
     "Page",

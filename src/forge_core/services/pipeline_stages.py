@@ -16,6 +16,7 @@ from forge_core.errors import ForgeError
 from forge_core.parts import PART_VARIABLE, part_names
 from forge_core.ports import MeshFacts, MeshKit, ObjectStore, Renderer, Repository
 from forge_core.qa import QaReport, evaluate
+from forge_core.storage_keys import asset_prefix
 
 CONTENT_TYPES = {
     "scad": "text/plain; charset=utf-8",
@@ -178,7 +179,8 @@ async def _attempt(stage: str, call: Awaitable[Any], part: str | None = None) ->
 
 
 def object_key(job: Job, asset_id: UUID, file: str) -> str:
-    return f"users/{job.user_id}/sessions/{job.session_id}/jobs/{job.id}/assets/{asset_id}/{file}"
+    """The asset's key in the layout downloads and deletes use (``storage_keys``)."""
+    return f"{asset_prefix(job.user_id, job.session_id, job.id, asset_id)}/{file}"
 
 
 def centre(facts: MeshFacts) -> JsonObject:

@@ -17,8 +17,10 @@ from forge_core.commands import (
 from forge_core.entities import Asset, AssetMeta, Clock, Job, JobStatus, utc_now
 from forge_core.errors import InvalidInput
 from forge_core.lifecycle import transition
-from forge_core.ports import Repository
+from forge_core.ports import ObjectStore, Repository
+from forge_core.services.content import asset_folder
 from forge_core.services.records import Records
+from forge_core.storage_keys import job_prefix
 
 
 def scad_of(job: Job) -> str | None:
@@ -43,9 +45,10 @@ class Jobs(Records[Job, NewJob, JobChanges]):
         repo: Repository,
         clock: Clock = utc_now,
         new_id: Callable[[], UUID] = uuid4,
+        objects: ObjectStore | None = None,
         queue: JobQueue | None = None,
     ) -> None:
-        super().__init__(repo, clock, new_id)
+        super().__init__(repo, clock, new_id, objects)
         self.queue = queue
 
     async def start(self, owner: UUID, job_id: UUID) -> Job:
@@ -68,6 +71,10 @@ class Jobs(Records[Job, NewJob, JobChanges]):
     async def cancel(self, owner: UUID, job_id: UUID) -> Job:
         return await self.update(owner, job_id, JobChanges(status=JobStatus.CANCELLED))
 
+    async def _folder(self, owner: UUID, entity_id: UUID) -> str:
+        job: Job = await self.repo.get(Job, entity_id, owner)
+        return job_prefix(owner, job.session_id, job.id)
+
     def _apply(self, current: Job, values: dict[str, Any]) -> Job:
         target = values.pop("status", None)
         updated = super()._apply(current, values)
@@ -78,6 +85,10 @@ class Jobs(Records[Job, NewJob, JobChanges]):
 
 class Assets(Records[Asset, NewAsset, Changes]):
     kind = Asset
+
+    async def _folder(self, owner: UUID, entity_id: UUID) -> str:
+        asset: Asset = await self.repo.get(Asset, entity_id, owner)
+        return await asset_folder(self.repo, owner, asset)
 
 
 class AssetMetas(Records[AssetMeta, NewAssetMeta, AssetMetaChanges]):

@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from forge_core.commands import Changes
 from forge_core.entities import PARENTS, Clock, OwnedEntity, utc_now
 from forge_core.errors import InvalidInput
-from forge_core.ports import Repository
+from forge_core.ports import ObjectStore, Repository
+from forge_core.services.content import remove_objects
 
 E = TypeVar("E", bound=OwnedEntity)
 N = TypeVar("N", bound=BaseModel)
@@ -42,7 +43,10 @@ class Page:
 
 
 class Records(Generic[E, N, C]):
-    """Create/read/list/change/delete for one kind of owned record."""
+    """Create/read/list/change/delete for one kind of owned record. Given an object
+    store, deleting a record that owns a folder there (``_folder``) removes its objects
+    too, after the database delete has committed: a failed delete leaves them intact,
+    and a crash in between leaves at most orphaned objects, never a record without them."""
 
     kind: ClassVar[type[Any]]
 
@@ -51,10 +55,12 @@ class Records(Generic[E, N, C]):
         repo: Repository,
         clock: Clock = utc_now,
         new_id: Callable[[], UUID] = uuid4,
+        objects: ObjectStore | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock
         self.new_id = new_id
+        self.objects = objects
 
     async def create(self, owner: UUID, data: N) -> E:
         values = data.model_dump()
@@ -91,7 +97,15 @@ class Records(Generic[E, N, C]):
         return updated
 
     async def delete(self, owner: UUID, entity_id: UUID) -> None:
+        folder = None if self.objects is None else await self._folder(owner, entity_id)
         await self.repo.delete(self.kind, entity_id, owner)
+        if self.objects is not None and folder is not None:
+            await remove_objects(self.objects, folder)
+
+    async def _folder(self, owner: UUID, entity_id: UUID) -> str | None:
+        """The object store folder holding this record's objects; None for kinds with none.
+        Raises NotFound for a record the owner does not have."""
+        return None
 
     def _apply(self, current: E, values: dict[str, Any]) -> E:
         """The record with ``values`` applied; kinds with a lifecycle override this."""
