@@ -294,13 +294,20 @@ class MeshFacts:
     bodies: int
     bbox_min: tuple[float, float, float]
     bbox_max: tuple[float, float, float]
+    #: Size (x, y, z) of the body with the largest volume: a box printed beside its lid
+    #: is measured without the lid. ``None`` means the whole bounding box.
+    main_body_size: tuple[float, float, float] | None = None
+    #: Largest horizontal distance from the centre of mass to a point of the mesh: half
+    #: the diameter of the circle a frame's arms sweep, seen from above.
+    reach_xy: float = 0.0
 
 
 class MeshKit(Protocol):
     """Measures and converts a binary STL mesh (what ``Renderer`` produces)."""
 
     async def inspect(self, stl: bytes) -> MeshFacts:
-        """The mesh's facts. Raises InvalidInput if the bytes are not a readable mesh."""
+        """The mesh's facts (all zero for an STL without triangles). Raises InvalidInput
+        if the bytes are not a readable mesh."""
 
     async def export(self, stl: bytes, format: str) -> bytes:
         """The mesh in ``format``: "stl" (binary), "glb" or "3mf". Raises InvalidInput

@@ -26,6 +26,7 @@ from forge_adapters.memory import (
     MemoryRepository,
     MemoryRunStore,
 )
+from forge_adapters.mesh import TrimeshKit
 from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
@@ -41,8 +42,7 @@ from forge_adapters.supabase import (
 from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
-from forge_core.errors import Unavailable
-from forge_core.ports import AuthProvider, AuthStore, MeshFacts
+from forge_core.ports import AuthProvider, AuthStore
 from forge_core.services import (
     AssetContent,
     AssetMetas,
@@ -124,20 +124,6 @@ def openscad_renderer(settings: Settings) -> OpenSCADRenderer:
     return OpenSCADRenderer(library=settings.scad_library, limits=limits)
 
 
-class NoMeshKit:
-    """The MeshKit until a real one is wired to ``Gateways.mesh_kit``: every call is
-    Unavailable, so a pipeline job fails at its QA stage with that reason."""
-
-    async def inspect(self, stl: bytes) -> MeshFacts:
-        raise Unavailable("mesh toolkit not installed")
-
-    async def export(self, stl: bytes, format: str) -> bytes:
-        raise Unavailable("mesh toolkit not installed")
-
-    async def preview(self, stl: bytes) -> bytes:
-        raise Unavailable("mesh toolkit not installed")
-
-
 def seconds(value: int) -> timedelta:
     return timedelta(seconds=value)
 
@@ -210,7 +196,7 @@ class Gateways(containers.DeclarativeContainer):
         s3=providers.Singleton(s3_object_store, core.settings),
     )
     renderer = providers.Singleton(openscad_renderer, core.settings)
-    mesh_kit = providers.Singleton(NoMeshKit)
+    mesh_kit = providers.Singleton(TrimeshKit)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")

@@ -22,6 +22,8 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forge_adapters.runpod import DEFAULT_BASE_URL as RUNPOD_BASE_URL
+from forge_core.errors import InvalidInput
+from forge_core.qa import parse_build_volume
 from forge_core.services.content import DEFAULT_MAX_UPLOAD_BYTES
 
 MEMORY_URL = "memory://"
@@ -95,16 +97,13 @@ class Settings(BaseSettings):
     @field_validator("build_volume", mode="before")
     @classmethod
     def _parse_volume(cls, value: object) -> object:
-        """``256x256x256``: three positive sizes in millimetres."""
+        """``256x256x256``: three positive sizes in millimetres (the core's rule)."""
         if not isinstance(value, str):
             return value
         try:
-            sizes = tuple(float(part) for part in value.lower().split("x"))
-        except ValueError:
-            sizes = ()
-        if len(sizes) != 3 or not all(0 < size < 100_000 for size in sizes):
-            raise ValueError("must be three sizes in mm, like 256x256x256")
-        return sizes
+            return parse_build_volume(value)
+        except InvalidInput:
+            raise ValueError("must be three sizes in mm, like 256x256x256") from None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -15,7 +15,6 @@ from litestar.testing import AsyncTestClient
 
 from forge_http import build_container, create_app
 from forge_http.settings import SettingsError, load_settings
-from tests.fakes.mesh import FakeMeshKit
 from tests.http.conftest import FAST_HASHER, User, create, empty_postgres, make_settings, sign_up
 
 needs_openscad = pytest.mark.skipif(shutil.which("openscad") is None, reason="no openscad")
@@ -35,7 +34,6 @@ async def client(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncTestCl
     settings = make_settings(tmp_path, database_url=database_url, auth_backend="local")
     container = build_container(settings)
     container.gateways.password_hasher.override(providers.Object(FAST_HASHER))
-    container.gateways.mesh_kit.override(providers.Object(FakeMeshKit(("glb", "3mf"))))
     async with AsyncTestClient(
         create_app(container), base_url="http://testserver.local/api/v1"
     ) as c:

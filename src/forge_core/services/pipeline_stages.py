@@ -15,7 +15,7 @@ from forge_core.entities import Asset, AssetMeta, Clock, Job, JsonObject, utc_no
 from forge_core.errors import ForgeError
 from forge_core.parts import PART_VARIABLE, part_names
 from forge_core.ports import MeshFacts, MeshKit, ObjectStore, Renderer, Repository
-from forge_core.qa import QaReport, evaluate
+from forge_core.qa import QAReport, qa_report
 from forge_core.storage_keys import asset_prefix
 
 CONTENT_TYPES = {
@@ -45,7 +45,7 @@ class Model:
     whole: bytes = b""
     parts: dict[str, bytes] = field(default_factory=dict)
     facts: MeshFacts | None = None  # the whole model's
-    report: QaReport | None = None
+    report: QAReport | None = None
     part_facts: dict[str, MeshFacts] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # the whole model's, by type
     previews: dict[str, bytes] = field(default_factory=dict)  # each part's PNG
@@ -88,7 +88,7 @@ class Stages:
 
     async def qa(self, model: Model) -> None:
         model.facts = await _attempt("qa", self.mesh.inspect(model.whole))
-        model.report = evaluate(model.facts, self.build_volume, model.requirements)
+        model.report = qa_report(model.facts, self.build_volume, model.requirements)
         if not model.report.passed:
             raise StageFailed("qa", "; ".join(model.report.failures), model.report.to_json())
         for name, stl in model.parts.items():
