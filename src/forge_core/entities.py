@@ -171,6 +171,8 @@ class InferenceRun:
     result_message_id: UUID | None = None
     error: str | None = None
     idempotency_key: str | None = None
+    #: The request's ``requirements_json``: what the pipeline checks a model against.
+    requirements_json: JsonObject | None = None
     created_at: datetime
     updated_at: datetime
 

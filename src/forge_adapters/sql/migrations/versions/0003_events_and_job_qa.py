@@ -1,5 +1,5 @@
-"""Chat events (what sockets replay with ``?since=``) and the pipeline's QA report and
-failure reason on jobs.
+"""Chat events (what sockets replay with ``?since=``), the pipeline's QA report and
+failure reason on jobs, and a run's requirements (what its model is checked against).
 
 Revision ID: 0003
 Revises: 0002
@@ -46,9 +46,13 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as jobs:
         jobs.add_column(sa.Column("qa", JSON, nullable=True))
         jobs.add_column(sa.Column("error", sa.Text(), nullable=True))
+    with op.batch_alter_table("runs") as runs:
+        runs.add_column(sa.Column("requirements_json", JSON, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("runs") as runs:
+        runs.drop_column("requirements_json")
     with op.batch_alter_table("jobs") as jobs:
         jobs.drop_column("error")
         jobs.drop_column("qa")
