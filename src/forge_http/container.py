@@ -22,6 +22,7 @@ from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import LocalAuthProvider, load_or_create_secret
 from forge_adapters.memory import (
     MemoryAuthStore,
+    MemoryEventLog,
     MemoryObjectStore,
     MemoryRepository,
     MemoryRunStore,
@@ -30,7 +31,14 @@ from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
 from forge_adapters.runpod import RunPodBackend, RunPodConfig
-from forge_adapters.sql import SqlAuthStore, SqlRepository, SqlRunStore, create_engine, migrate
+from forge_adapters.sql import (
+    SqlAuthStore,
+    SqlEventLog,
+    SqlRepository,
+    SqlRunStore,
+    create_engine,
+    migrate,
+)
 from forge_adapters.supabase import (
     GoTrue,
     SupabaseAuthProvider,
@@ -41,7 +49,17 @@ from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
 from forge_core.ports import AuthProvider, AuthStore
-from forge_core.services import AssetMetas, Assets, Chats, Jobs, Messages, Runs, Sessions
+from forge_core.services import (
+    AssetMetas,
+    Assets,
+    ChatEvents,
+    Chats,
+    Jobs,
+    Messages,
+    Runs,
+    Sessions,
+)
+from forge_http.event_bus import open_event_bus
 from forge_http.settings import Settings
 
 
@@ -171,6 +189,13 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryRunStore, repository, core.clock),
         sql=providers.Singleton(SqlRunStore, engine, core.clock),
     )
+    # The memory log reads chats from the same memory repository.
+    event_log = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryEventLog, repository),
+        sql=providers.Singleton(SqlEventLog, engine),
+    )
+    event_bus = providers.Resource(open_event_bus)
     password_hasher = providers.Singleton(PasswordHasher)
     object_store = providers.Selector(
         core.settings.provided.object_store,
@@ -218,12 +243,20 @@ class Services(containers.DeclarativeContainer):
     jobs = providers.Singleton(Jobs, repo=gateways.repository, clock=core.clock)
     assets = providers.Singleton(Assets, repo=gateways.repository, clock=core.clock)
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
+    events = providers.Singleton(
+        ChatEvents,
+        repo=gateways.repository,
+        log=gateways.event_log,
+        bus=gateways.event_bus,
+        clock=core.clock,
+    )
     runs = providers.Singleton(
         Runs,
         repo=gateways.repository,
         runs=gateways.run_store,
         backend=gateways.inference,
         clock=core.clock,
+        events=events,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
     )
 
@@ -250,6 +283,7 @@ class ServiceSet:
     jobs: Jobs
     assets: Assets
     asset_metas: AssetMetas
+    events: ChatEvents
     runs: Runs
 
     @classmethod

@@ -26,6 +26,10 @@ Each run is polled on its own backoff schedule, ``POLL_DELAYS`` seconds apart, t
 one repeating: quickly at first, then every 5 s at most. A run this instance has not seen
 yet (started elsewhere, or before a restart) is due at once; a run past its deadline is
 due at once too.
+
+A run reports to its chat (``run_events``): ``runpod.queued`` once stored, then the status
+change and the end, each sent by the poller that made the change (so the end is reported
+once). A crash between storing the run and reporting it loses only the queued event.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ from forge_core.inference import (
     output_to_message,
 )
 from forge_core.ports import Repository, RunStore
+from forge_core.services import run_events
+from forge_core.services.events import ChatEvents
 
 DEFAULT_TIMEOUT = 7200.0
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 7 * 24 * 3600.0
@@ -90,6 +96,7 @@ class Runs:
         clock: Clock = utc_now,
         new_id: Callable[[], UUID] = uuid4,
         *,
+        events: ChatEvents,
         max_runs_per_user: int = 5,
         poll_delays: Sequence[float] = POLL_DELAYS,
         scan_limit: int = 1000,
@@ -97,7 +104,7 @@ class Runs:
     ) -> None:
         if not poll_delays or max_runs_per_user < 1:
             raise ValueError("poll_delays must not be empty, max_runs_per_user at least 1")
-        self.repo, self.runs, self.backend = repo, runs, backend
+        self.repo, self.runs, self.backend, self.events = repo, runs, backend, events
         self.clock, self.new_id = clock, new_id
         self.max_runs_per_user = max_runs_per_user
         self.poll_delays = tuple(poll_delays)
@@ -154,6 +161,7 @@ class Runs:
                     return await self._replay(known, chat_id)
             raise
         self._due[run.id] = _Due(now + timedelta(seconds=self._delay(0)), 1)
+        await run_events.queued(self.events, run, message)
         return run, message
 
     async def _check_limit(self, owner: UUID) -> None:
@@ -283,12 +291,14 @@ class Runs:
             # A health check stores no message, neither the prompt nor the answer.
             health = run.action == Action.HEALTH.value
             reply = None if health else self._reply(run, state.output, now)
-            return await self._end(run, reply, RunStatus.COMPLETED)
+            return await self._end(run, reply, RunStatus.COMPLETED, output=state.output)
         if state.status.finished:
             error = state.error or f"the backend reports the run {state.status.value}"
             return await self._end(run, None, state.status, error)
         if state.status is RunStatus.IN_PROGRESS and run.status is RunStatus.QUEUED:
-            await self.runs.set_status(run, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
+            moved = await self.runs.set_status(run, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
+            if moved is not None:  # only the poller that moved it reports the change
+                await run_events.status(self.events, moved, RunStatus.IN_PROGRESS)
         self._later(run, now)
         return None
 
@@ -311,9 +321,14 @@ class Runs:
         message: Message | None,
         status: RunStatus,
         error: str | None = None,
+        output: Any = None,
     ) -> InferenceRun | None:
+        """Finalize the run; the poller whose finalize won (exactly one) reports it."""
         self._due.pop(run.id, None)
-        return await self.runs.finalize(run, message, status, error)
+        done = await self.runs.finalize(run, message, status, error)
+        if done is not None:
+            await run_events.ended(self.events, done, message, output)
+        return done
 
     def _reply(self, run: InferenceRun, output: Any, now: datetime) -> Message:
         draft = output_to_message(output)
