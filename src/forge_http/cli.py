@@ -31,6 +31,7 @@ def serve(settings: Settings) -> None:
 
     from forge_http.app import create_app
     from forge_http.container import build_container
+    from forge_http.log_config import uvicorn_log_config
 
     app = create_app(build_container(settings))
     uvicorn.run(
@@ -38,6 +39,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(),
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )

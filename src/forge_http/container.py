@@ -22,6 +22,7 @@ from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import LocalAuthProvider, load_or_create_secret
 from forge_adapters.memory import (
     MemoryAuthStore,
+    MemoryEventLog,
     MemoryObjectStore,
     MemoryRepository,
     MemoryRunStore,
@@ -32,7 +33,14 @@ from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
 from forge_adapters.openscad import OpenSCADRenderer, RenderLimits
 from forge_adapters.runpod import RunPodBackend, RunPodConfig
-from forge_adapters.sql import SqlAuthStore, SqlRepository, SqlRunStore, create_engine, migrate
+from forge_adapters.sql import (
+    SqlAuthStore,
+    SqlEventLog,
+    SqlRepository,
+    SqlRunStore,
+    create_engine,
+    migrate,
+)
 from forge_adapters.supabase import (
     GoTrue,
     SupabaseAuthProvider,
@@ -47,6 +55,7 @@ from forge_core.services import (
     AssetContent,
     AssetMetas,
     Assets,
+    ChatEvents,
     Chats,
     Jobs,
     Messages,
@@ -54,6 +63,7 @@ from forge_core.services import (
     Runs,
     Sessions,
 )
+from forge_http.event_bus import open_event_bus
 from forge_http.settings import Settings
 
 
@@ -188,6 +198,13 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryRunStore, repository, core.clock),
         sql=providers.Singleton(SqlRunStore, engine, core.clock),
     )
+    # The memory log reads chats from the same memory repository.
+    event_log = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryEventLog, repository),
+        sql=providers.Singleton(SqlEventLog, engine),
+    )
+    event_bus = providers.Resource(open_event_bus)
     password_hasher = providers.Singleton(PasswordHasher)
     object_store = providers.Selector(
         core.settings.provided.object_store,
@@ -237,14 +254,20 @@ class Services(containers.DeclarativeContainer):
     )
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
-    # Chat events (job.started...) reach sockets once ``events`` names a ChatEvents.
+    events = providers.Singleton(
+        ChatEvents,
+        repo=gateways.repository,
+        log=gateways.event_log,
+        bus=gateways.event_bus,
+        clock=core.clock,
+    )
     pipeline = providers.Singleton(
         Pipeline,
         repo=gateways.repository,
         renderer=gateways.renderer,
         mesh=gateways.mesh_kit,
         store=gateways.object_store,
-        events=None,
+        events=events,
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
     )
@@ -272,6 +295,8 @@ class Services(containers.DeclarativeContainer):
         runs=gateways.run_store,
         backend=gateways.inference,
         clock=core.clock,
+        events=events,
+        pipeline=pipeline,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
     )
 
@@ -298,6 +323,7 @@ class ServiceSet:
     jobs: Jobs
     assets: Assets
     asset_metas: AssetMetas
+    events: ChatEvents
     runs: Runs
     pipeline: Pipeline
     content: AssetContent

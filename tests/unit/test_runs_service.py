@@ -14,12 +14,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forge_adapters.memory import MemoryInferenceBackend, MemoryRepository, MemoryRunStore
+from forge_adapters.memory import (
+    MemoryEventLog,
+    MemoryInferenceBackend,
+    MemoryRepository,
+    MemoryRunStore,
+)
 from forge_core.commands import RunRequest
 from forge_core.entities import Chat, InferenceRun, Message, RunStatus, Session
 from forge_core.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from forge_core.inference import Action, JobInput, RunPolicy, RunState, Turn
+from forge_core.services.events import ChatEvents
 from forge_core.services.runs import LOST, POLL_DELAYS, TIMED_OUT, Runs, status_timeout
+from tests.fakes.event_bus import RecordingBus
 
 pytestmark = pytest.mark.anyio
 
@@ -47,10 +54,12 @@ class World:
     runs: Runs
     owner: UUID
     chat: Chat
+    events: ChatEvents
+    bus: RecordingBus
 
     def another(self, **kwargs: Any) -> Runs:
         """A second service over the same stores: another poller, or the next process."""
-        return Runs(self.repo, self.store, self.backend, self.clock, **kwargs)
+        return Runs(self.repo, self.store, self.backend, self.clock, events=self.events, **kwargs)
 
     async def messages(self, role: str | None = None) -> list[Message]:
         found = await self.repo.list(Message, self.owner, where={"chat_id": self.chat.id})
@@ -73,8 +82,10 @@ async def make_world(hold: bool = True, **kwargs: Any) -> World:
     backend = MemoryInferenceBackend(hold=hold)
     owner = uuid4()
     chat = await add_chat(repo, owner)
-    runs = Runs(repo, store, backend, clock, **kwargs)
-    return World(repo, store, backend, clock, runs, owner, chat)
+    bus = RecordingBus()
+    events = ChatEvents(repo, MemoryEventLog(repo), bus, clock)
+    runs = Runs(repo, store, backend, clock, events=events, **kwargs)
+    return World(repo, store, backend, clock, runs, owner, chat, events, bus)
 
 
 @pytest.fixture
@@ -250,7 +261,7 @@ class YieldingBackend(MemoryInferenceBackend):
 
 async def test_racing_requests_with_one_key_leave_one_run_and_one_message(world: World) -> None:
     backend = YieldingBackend(hold=True)
-    runs = Runs(world.repo, world.store, backend, world.clock)
+    runs = Runs(world.repo, world.store, backend, world.clock, events=world.events)
     answers: list[tuple[InferenceRun, Message | None]] = []
 
     async def post() -> None:
@@ -275,7 +286,7 @@ class RefusingBackend(MemoryInferenceBackend):
 
 
 async def test_a_refused_submission_leaves_nothing_stored(world: World) -> None:
-    runs = Runs(world.repo, world.store, RefusingBackend(), world.clock)
+    runs = Runs(world.repo, world.store, RefusingBackend(), world.clock, events=world.events)
     with pytest.raises(Unavailable):
         await runs.start(world.owner, world.chat.id, ask(), idempotency_key="k")
     assert await world.messages() == []
@@ -384,7 +395,7 @@ class FlakyBackend(MemoryInferenceBackend):
 
 async def test_an_unavailable_backend_leaves_the_run_for_later(world: World) -> None:
     backend = FlakyBackend()
-    runs = Runs(world.repo, world.store, backend, world.clock)
+    runs = Runs(world.repo, world.store, backend, world.clock, events=world.events)
     run, _ = await runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     backend.down = True
@@ -398,7 +409,7 @@ async def test_an_unavailable_backend_leaves_the_run_for_later(world: World) -> 
 
 async def test_a_run_is_not_polled_before_it_is_due(world: World) -> None:
     backend = FlakyBackend()
-    runs = Runs(world.repo, world.store, backend, world.clock)
+    runs = Runs(world.repo, world.store, backend, world.clock, events=world.events)
     await runs.start(world.owner, world.chat.id, ask())
     expected_waits = [*POLL_DELAYS, POLL_DELAYS[-1], POLL_DELAYS[-1]]
     for wait in expected_waits:

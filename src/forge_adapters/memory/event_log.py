@@ -49,6 +49,8 @@ class MemoryEventLog:
     async def _live(self, owner: UUID, chat_id: UUID) -> list[ChatEvent] | None:
         """The chat's events, or None (and forgotten) once the chat is gone."""
         if not await self._repo.count_owned(Chat, [chat_id], owner):
-            self._events.pop(chat_id, None)
-            return None
+            events = self._events.get(chat_id)
+            if events and events[0].user_id == owner:  # the owner's chat went: forget it
+                del self._events[chat_id]
+            return None  # gone, or another user's (whose events stay theirs)
         return self._events.setdefault(chat_id, [])

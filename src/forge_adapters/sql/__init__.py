@@ -10,11 +10,13 @@ and AuthStore ports, with SQLModel tables and Alembic migrations.
 
 from forge_adapters.sql.auth_store import SqlAuthStore
 from forge_adapters.sql.engine import create_engine, migrate, normalize_url
+from forge_adapters.sql.event_log import SqlEventLog
 from forge_adapters.sql.repository import SqlRepository
 from forge_adapters.sql.run_store import SqlRunStore
 
 __all__ = [
     "SqlAuthStore",
+    "SqlEventLog",
     "SqlRepository",
     "SqlRunStore",
     "create_engine",

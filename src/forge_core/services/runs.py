@@ -26,6 +26,16 @@ Each run is polled on its own backoff schedule, ``POLL_DELAYS`` seconds apart, t
 one repeating: quickly at first, then every 5 s at most. A run this instance has not seen
 yet (started elsewhere, or before a restart) is due at once; a run past its deadline is
 due at once too.
+
+A run reports to its chat (``run_events``): ``runpod.queued`` once stored, then the status
+change and the end, each sent by the poller that made the change (so the end is reported
+once). A crash between storing the run and reporting it loses only the queued event.
+
+A completed ``generate_scad`` run whose output holds SCAD (``forge_core.scad_source``)
+hands it to the 3D pipeline as a new job in the chat's session, checked against the
+run's ``requirements_json`` (or the output's). The hand-off follows the finalize, so a
+crash between the two leaves the answer stored and no job: the client can start one
+with ``POST /jobs``.
 """
 
 from __future__ import annotations
@@ -35,11 +45,19 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from forge_core.commands import RunRequest
-from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
+from forge_core.entities import (
+    Chat,
+    Clock,
+    InferenceRun,
+    JsonObject,
+    Message,
+    RunStatus,
+    utc_now,
+)
 from forge_core.errors import (
     AlreadyExists,
     ForgeError,
@@ -59,6 +77,9 @@ from forge_core.inference import (
     output_to_message,
 )
 from forge_core.ports import Repository, RunStore
+from forge_core.scad_source import scad_from_output
+from forge_core.services import run_events
+from forge_core.services.events import ChatEvents
 
 DEFAULT_TIMEOUT = 7200.0
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 7 * 24 * 3600.0
@@ -79,6 +100,21 @@ class _Due:
     polls: int
 
 
+class ScadPipeline(Protocol):
+    """Where a completed ``generate_scad`` run's SCAD goes (``services.Pipeline``)."""
+
+    async def submit_scad(
+        self,
+        owner: UUID,
+        chat_id: UUID,
+        scad_code: str,
+        requirements_json: JsonObject | None = None,
+        *,
+        prompt: str | None = None,
+        run_id: UUID | None = None,
+    ) -> Any: ...
+
+
 class Runs:
     """Start and supervise inference runs; see the module docstring for the order."""
 
@@ -90,6 +126,8 @@ class Runs:
         clock: Clock = utc_now,
         new_id: Callable[[], UUID] = uuid4,
         *,
+        events: ChatEvents,
+        pipeline: ScadPipeline | None = None,
         max_runs_per_user: int = 5,
         poll_delays: Sequence[float] = POLL_DELAYS,
         scan_limit: int = 1000,
@@ -97,7 +135,8 @@ class Runs:
     ) -> None:
         if not poll_delays or max_runs_per_user < 1:
             raise ValueError("poll_delays must not be empty, max_runs_per_user at least 1")
-        self.repo, self.runs, self.backend = repo, runs, backend
+        self.repo, self.runs, self.backend, self.events = repo, runs, backend, events
+        self.pipeline = pipeline
         self.clock, self.new_id = clock, new_id
         self.max_runs_per_user = max_runs_per_user
         self.poll_delays = tuple(poll_delays)
@@ -139,6 +178,7 @@ class Runs:
             deadline=now + timedelta(seconds=timeout),
             user_message_id=message.id if message else None,
             idempotency_key=idempotency_key,
+            requirements_json=request.requirements_json,
             created_at=now,
             updated_at=now,
         )
@@ -154,6 +194,7 @@ class Runs:
                     return await self._replay(known, chat_id)
             raise
         self._due[run.id] = _Due(now + timedelta(seconds=self._delay(0)), 1)
+        await run_events.queued(self.events, run, message)
         return run, message
 
     async def _check_limit(self, owner: UUID) -> None:
@@ -283,12 +324,14 @@ class Runs:
             # A health check stores no message, neither the prompt nor the answer.
             health = run.action == Action.HEALTH.value
             reply = None if health else self._reply(run, state.output, now)
-            return await self._end(run, reply, RunStatus.COMPLETED)
+            return await self._end(run, reply, RunStatus.COMPLETED, output=state.output)
         if state.status.finished:
             error = state.error or f"the backend reports the run {state.status.value}"
             return await self._end(run, None, state.status, error)
         if state.status is RunStatus.IN_PROGRESS and run.status is RunStatus.QUEUED:
-            await self.runs.set_status(run, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
+            moved = await self.runs.set_status(run, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
+            if moved is not None:  # only the poller that moved it reports the change
+                await run_events.status(self.events, moved, RunStatus.IN_PROGRESS)
         self._later(run, now)
         return None
 
@@ -311,9 +354,31 @@ class Runs:
         message: Message | None,
         status: RunStatus,
         error: str | None = None,
+        output: Any = None,
     ) -> InferenceRun | None:
+        """Finalize the run; the poller whose finalize won (exactly one) reports it."""
         self._due.pop(run.id, None)
-        return await self.runs.finalize(run, message, status, error)
+        done = await self.runs.finalize(run, message, status, error)
+        if done is not None:
+            await run_events.ended(self.events, done, message, output)
+            await self._hand_off(done, output)
+        return done
+
+    async def _hand_off(self, run: InferenceRun, output: Any) -> None:
+        """Give a completed ``generate_scad`` run's SCAD to the pipeline, if it has any."""
+        if self.pipeline is None or run.action != Action.GENERATE_SCAD.value:
+            return
+        scad = scad_from_output(output) if run.status is RunStatus.COMPLETED else None
+        if scad is None:
+            return
+        requirements = run.requirements_json
+        if requirements is None and isinstance(output, dict):
+            found = output.get("requirements_json")
+            requirements = found if isinstance(found, dict) else None
+        with contextlib.suppress(ForgeError):  # the chat may be gone: the run still ended
+            await self.pipeline.submit_scad(
+                run.user_id, run.chat_id, scad, requirements, prompt=run.prompt, run_id=run.id
+            )
 
     def _reply(self, run: InferenceRun, output: Any, now: datetime) -> Message:
         draft = output_to_message(output)

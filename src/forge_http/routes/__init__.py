@@ -1,6 +1,7 @@
 """Route handlers, one module per area of the API; all mounted under ``/api/v1``."""
 
 from forge_http.routes.auth import AuthController
+from forge_http.routes.chat_socket import chat_socket
 from forge_http.routes.health import health
 from forge_http.routes.production import AssetController, AssetMetaController, JobController
 from forge_http.routes.runs import start_run
@@ -16,4 +17,5 @@ ROUTES = [
     AssetController,
     AssetMetaController,
     start_run,
+    chat_socket,
 ]

@@ -1,0 +1,66 @@
+"""The events a run sends to its chat's sockets, as the seed shows them.
+
+- ``runpod.queued``: ``runpod_id``, ``message_id`` (the stored user message; None for
+  ``health``), ``status`` "queued";
+- ``runpod.status``: ``runpod_id`` and ``status`` as RunPod writes it ("IN_PROGRESS");
+- ``runpod.completed``: ``runpod_id``, ``message`` (the stored assistant message as the
+  API shows it; None for ``health``) and ``output`` (what the backend answered);
+- ``runpod.failed``: ``runpod_id``, ``status`` as RunPod writes it ("FAILED",
+  "CANCELLED", "TIMED_OUT") and a readable ``error``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from forge_core.entities import InferenceRun, Message, RunStatus
+from forge_core.errors import ForgeError
+from forge_core.services.events import ChatEvents, jsonable
+
+QUEUED, STATUS, COMPLETED, FAILED = (
+    "runpod.queued",
+    "runpod.status",
+    "runpod.completed",
+    "runpod.failed",
+)
+
+#: A run's status as RunPod names it, which the socket's status events carry.
+RUNPOD_STATUS = {
+    RunStatus.QUEUED: "IN_QUEUE",
+    RunStatus.IN_PROGRESS: "IN_PROGRESS",
+    RunStatus.COMPLETED: "COMPLETED",
+    RunStatus.FAILED: "FAILED",
+    RunStatus.CANCELLED: "CANCELLED",
+    RunStatus.TIMED_OUT: "TIMED_OUT",
+}
+
+
+async def emit(events: ChatEvents, run: InferenceRun, type: str, **data: Any) -> None:
+    """Send one of the run's events. An event is a report on the run, never part of it:
+    if the chat went meanwhile, or the log cannot store it now, the run goes on."""
+    with contextlib.suppress(ForgeError):
+        await events.emit(run.user_id, run.chat_id, type, runpod_id=run.backend_run_id, **data)
+
+
+async def queued(events: ChatEvents, run: InferenceRun, message: Message | None) -> None:
+    message_id = str(message.id) if message else None
+    await emit(events, run, QUEUED, message_id=message_id, status=RunStatus.QUEUED.value)
+
+
+async def status(events: ChatEvents, run: InferenceRun, new_status: RunStatus) -> None:
+    await emit(events, run, STATUS, status=RUNPOD_STATUS[new_status])
+
+
+async def ended(events: ChatEvents, run: InferenceRun, reply: Message | None, output: Any) -> None:
+    """The event for a run that ended: completed with its message and output, or failed."""
+    if run.status is RunStatus.COMPLETED:
+        message = jsonable(reply) if reply is not None else None
+        await emit(events, run, COMPLETED, message=message, output=_json_ready(output))
+    else:
+        error = run.error or f"the run ended {run.status.value}"
+        await emit(events, run, FAILED, status=RUNPOD_STATUS[run.status], error=error)
+
+
+def _json_ready(output: Any) -> Any:
+    return jsonable({"output": output})["output"]
