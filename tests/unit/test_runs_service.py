@@ -474,3 +474,61 @@ def test_in_process_run_ids_never_repeat_across_restarts() -> None:
 
     before, after = LocalRuns("tpl"), LocalRuns("tpl")  # one process, then the next
     assert before.new().run_id != after.new().run_id
+
+
+# -- hand-off to the 3D pipeline ------------------------------------------------------
+
+
+class RecordingPipeline:
+    """The pipeline's ``submit_scad``, noting what it was given."""
+
+    def __init__(self) -> None:
+        self.submitted: list[tuple[UUID, UUID, str, Any, str | None, UUID | None]] = []
+
+    async def submit_scad(
+        self,
+        owner: UUID,
+        chat_id: UUID,
+        scad_code: str,
+        requirements_json: Any = None,
+        *,
+        prompt: str | None = None,
+        run_id: UUID | None = None,
+    ) -> None:
+        self.submitted.append((owner, chat_id, scad_code, requirements_json, prompt, run_id))
+
+
+@pytest.mark.parametrize(
+    ("action", "output", "handed"),
+    [
+        ("generate_scad", {"scad_code": "cube(4);", "requirements_json": {"a": 1}}, "cube(4);"),
+        ("process_scad", "Here:\n```scad\nsphere(2);\n```", "sphere(2);\n"),
+        ("generate_scad", "I cannot draw that.", None),
+        ("process_requirements", {"scad_code": "cube(4);"}, None),
+    ],
+)
+async def test_a_completed_generate_scad_run_hands_its_scad_to_the_pipeline(
+    action: str, output: Any, handed: str | None
+) -> None:
+    pipeline = RecordingPipeline()
+    world = await make_world(pipeline=pipeline)
+    wanted = {"model_type": "drone"}
+    run, _ = await world.runs.start(
+        world.owner, world.chat.id, ask(action, "Generate SCAD", requirements_json=wanted)
+    )
+    assert run.backend_run_id is not None
+    world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, output)
+    await world.runs.poll_once(world.clock.advance(1))
+    await world.another(pipeline=pipeline).poll_once(world.clock.advance(10))  # a 2nd poller
+    expected = [(world.owner, world.chat.id, handed, wanted, "Generate SCAD", run.id)]
+    assert pipeline.submitted == (expected if handed else [])
+
+
+async def test_a_failed_generate_scad_run_hands_nothing() -> None:
+    pipeline = RecordingPipeline()
+    world = await make_world(pipeline=pipeline)
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask("generate_scad"))
+    assert run.backend_run_id is not None
+    world.backend.advance(run.backend_run_id, RunStatus.FAILED, {"scad_code": "cube(1);"}, "x")
+    await world.runs.poll_once(world.clock.advance(1))
+    assert pipeline.submitted == []
