@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
-from forge_http import build_container, create_app
 from forge_http.settings import SettingsError, load_settings
-from tests.http.conftest import FAST_HASHER, User, create, empty_postgres, make_settings, sign_up
+from tests.http.conftest import User, create, sign_up
 
 needs_openscad = pytest.mark.skipif(shutil.which("openscad") is None, reason="no openscad")
 anyio = pytest.mark.anyio
@@ -25,19 +21,6 @@ anyio = pytest.mark.anyio
 def database(request: pytest.FixtureRequest) -> str:
     """The job's qa and error columns must round-trip on both databases."""
     return str(request.param)
-
-
-@pytest.fixture
-async def client(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncTestClient[Any]]:
-    if database_url.startswith("postgres"):
-        await empty_postgres(database_url)
-    settings = make_settings(tmp_path, database_url=database_url, auth_backend="local")
-    container = build_container(settings)
-    container.gateways.password_hasher.override(providers.Object(FAST_HASHER))
-    async with AsyncTestClient(
-        create_app(container), base_url="http://testserver.local/api/v1"
-    ) as c:
-        yield c
 
 
 async def finished(client: AsyncTestClient[Any], user: User, job_id: str) -> dict[str, Any]:
