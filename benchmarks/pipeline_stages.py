@@ -6,8 +6,13 @@ One round runs the stages one after the other, as the pipeline does: render (the
 ``OpenSCADRenderer``, process start and sandbox included), inspect + QA
 (``TrimeshKit.inspect`` and ``forge_core.qa.qa_report``), each export (stl, glb, 3mf)
 and the PNG preview, every one through the async port (so the hop to a worker thread
-is counted). Median and spread of the rounds; storing is measured with the object
-stores (benchmarks/objectstore_bench.py).
+is counted). Median and spread of the rounds.
+
+With ``--through-pipeline`` a round is one job through the ``Pipeline`` service itself,
+on the embedded defaults' adapters (SQLite, local files, OpenSCAD, the trimesh kit): the
+stages as the pipeline runs them (the render of the whole model and of each named part,
+QA of each, every export and preview, then storing the files, assets and asset meta),
+timed by the ``job.progress`` events the pipeline stores as it enters each stage.
 """
 
 from __future__ import annotations
@@ -15,18 +20,27 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
+from uuid import UUID, uuid4
 
 import anyio
 
 from forge_adapters.mesh import TrimeshKit
+from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.openscad import OpenSCADRenderer
+from forge_adapters.sql import SqlAuthStore, SqlEventLog, SqlRepository, create_engine, migrate
 from forge_adapters.template_backend import execute
+from forge_core.commands import NewChat, NewSession
+from forge_core.entities import ChatEvent, User, utc_now
 from forge_core.inference import JobInput
 from forge_core.qa import qa_report
+from forge_core.services import ChatEvents, Chats, Pipeline, Sessions
 
+PIPELINE_STAGES = ("render", "qa", "export", "store")
 STAGES = ("render", "inspect + QA", "export stl", "export glb", "export 3mf", "preview png")
 
 
@@ -57,19 +71,73 @@ async def one_round(
     return times, sizes
 
 
+class NoBus:
+    """Events are read back from the log here; nobody listens live."""
+
+    async def publish(self, event: ChatEvent) -> None:
+        return None
+
+    def subscribe(self, chat_id: UUID) -> AbstractAsyncContextManager[AsyncIterator[ChatEvent]]:
+        raise NotImplementedError("the benchmark does not follow events live")
+
+
+async def pipeline_rounds(
+    scad: str, requirements: dict[str, Any], rounds: int
+) -> list[dict[str, float]]:
+    """Seconds per stage of ``rounds`` jobs run one at a time by the Pipeline service."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite+aiosqlite:///{folder}/forge.db")
+        await migrate(engine)
+        repo = SqlRepository(engine)
+        events = ChatEvents(repo, SqlEventLog(engine), NoBus())
+        pipeline = Pipeline(
+            repo, OpenSCADRenderer(), TrimeshKit(), LocalObjectStore(f"{folder}/objects"), events
+        )
+        owner = uuid4()
+        await SqlAuthStore(engine).add_user(
+            User(id=owner, email="b@example.com", created_at=utc_now(), updated_at=utc_now()),
+            None,
+        )
+        session = await Sessions(repo).create(owner, NewSession(name="bench"))
+        chat = await Chats(repo).create(owner, NewChat(session_id=session.id))
+        timings = []
+        for _ in range(rounds):
+            job = await pipeline.submit_scad(owner, chat.id, scad, requirements)
+            ended = await pipeline.run(owner, job.id)
+            assert ended is not None and ended.status.value == "succeeded", ended
+            found = await events.since(owner, chat.id, 0)
+            mine = [e for e in found if e.data.get("job_id") == str(job.id)]
+            marks = [(e.data.get("stage", e.type), e.created_at) for e in mine]
+            times = {
+                stage: (marks[i + 1][1] - at).total_seconds()
+                for i, (stage, at) in enumerate(marks[:-1])
+                if stage in PIPELINE_STAGES
+            }
+            times["total"] = (mine[-1].created_at - mine[0].created_at).total_seconds()
+            timings.append(times)
+        await engine.dispose()
+        return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--model", default="drone")
+    parser.add_argument("--through-pipeline", action="store_true")
     args = parser.parse_args()
     output = execute(JobInput.create("generate_scad", requirements_json={"model_type": args.model}))
     requirements = {"model_type": args.model, "dimensions_mm": {}}
-    runs = [anyio.run(one_round, output["scad_code"], requirements) for _ in range(args.rounds)]
-    rounds = [times for times, _ in runs]
     print(f"{args.model}: {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
-    print(f"output bytes: {runs[-1][1]}")
+    if args.through_pipeline:
+        rounds = anyio.run(pipeline_rounds, output["scad_code"], requirements, args.rounds)
+        stages: tuple[str, ...] = PIPELINE_STAGES
+    else:
+        runs = [anyio.run(one_round, output["scad_code"], requirements) for _ in range(args.rounds)]
+        rounds = [times for times, _ in runs]
+        stages = STAGES
+        print(f"output bytes: {runs[-1][1]}")
     print("| stage | median s | min s | max s |\n|---|---:|---:|---:|")
-    for stage in (*STAGES, "total"):
+    for stage in (*stages, "total"):
         values = [r[stage] for r in rounds]
         median = statistics.median(values)
         print(f"| {stage} | {median:.3f} | {min(values):.3f} | {max(values):.3f} |")
