@@ -81,7 +81,9 @@ def forge_executable() -> str:
     return found
 
 
-def bench_env(tmp: Path, database: str = "sqlite") -> dict[str, str]:
+def bench_env(
+    tmp: Path, database: str = "sqlite", extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORGE_")}
     env.update(
         FORGE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/forge.db"
@@ -91,6 +93,7 @@ def bench_env(tmp: Path, database: str = "sqlite") -> dict[str, str]:
         FORGE_LOG_LEVEL="warning",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra or {})
     return env
 
 
@@ -116,13 +119,22 @@ class Server:
 
 
 def start_server(
-    name: str, argv: list[str], port: int, tmp: Path, database: str = "sqlite"
+    name: str,
+    argv: list[str],
+    port: int,
+    tmp: Path,
+    database: str = "sqlite",
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
     log = tmp / f"{name}.log"
     with log.open("wb") as out:
         # cwd is the temp folder, so no developer's ./.env leaks into the settings.
         process = subprocess.Popen(
-            argv, cwd=tmp, env=bench_env(tmp, database), stdout=out, stderr=subprocess.STDOUT
+            argv,
+            cwd=tmp,
+            env=bench_env(tmp, database, extra_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server(name, port, process, log)
     deadline = time.monotonic() + 30
