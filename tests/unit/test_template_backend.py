@@ -52,6 +52,8 @@ def test_model_types(text: str, model_type: str | None) -> None:
         ("5 inch props", {"prop_diameter": 127}),
         ("M3 screws", {"hole_diameter": 3.2}),
         ("stack 20x20 mm", {"stack": 20}),
+        ("a 160 mm quadcopter frame with 3 mm arms", {"motor_to_motor": 160, "arm_width": 3}),
+        ("a 250mm drone", {"motor_to_motor": 250}),
         ("a cube", {}),
     ],
 )

@@ -43,6 +43,10 @@ BEFORE = re.compile(rf"((?:{_LABEL}))(?:\s+(?:of|is))?\s*[:=]?\s*{_NUM}\s*{_UNIT
 SIZE = re.compile(
     rf"(stack\s+)?{_NUM}\s*x\s*{_NUM}(?:\s*x\s*{_NUM})?\s*{_UNIT}(?![a-z])(\s+stack)?"
 )
+#: "a 160 mm quadcopter": a frame's size is its motor-to-motor distance.
+FRAME_SIZE = re.compile(
+    rf"{_NUM}\s*{_UNIT}(?![a-z])[\s-]*(?:quad[- ]?copter|quad|drone|multirotor)\b"
+)
 METRIC_SCREW = re.compile(r"\bm(2|2\.5|3|4|5|6|8)\b")
 
 NUMBER_WORDS = {
@@ -122,6 +126,8 @@ def _dimensions(text: str) -> dict[str, float]:
             found["stack"] = values[0]
         else:
             found.update(zip(("length", "width", "height"), values, strict=False))
+    for match in FRAME_SIZE.finditer(text):
+        found["motor_to_motor"] = _mm(match[1], match[2])
     for match in BEFORE.finditer(text):
         found[_key(match[1])] = _mm(match[2], match[3])
     for match in AFTER.finditer(text):
