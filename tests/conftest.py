@@ -1,8 +1,12 @@
-"""Fixtures for the whole suite: the async backend, a PostgreSQL database, a fake RunPod.
+"""Fixtures for the whole suite: the async backend, a PostgreSQL database, Redis, a fake
+RunPod.
 
 PostgreSQL tests (marked ``postgres``) use ``postgres_url``: a fresh database made for
 this test session on the server at ``FORGE_TEST_POSTGRES_URL`` and dropped at the end.
 An unreachable server skips them, or fails them when ``FORGE_REQUIRE_POSTGRES=1`` (CI).
+Redis tests use ``redis_url`` (``FORGE_TEST_REDIS_URL``) and a ``redis_prefix`` of their
+own for channels and keys, so parallel runs on one Redis never meet; an unreachable
+Redis skips them, or fails them when ``FORGE_REQUIRE_REDIS=1`` (CI).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -27,6 +33,7 @@ pytest_plugins = [
 ]
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +70,47 @@ async def postgres_url(anyio_backend: str) -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def redis_url(anyio_backend: str) -> str:
+    """The test Redis, checked once per session."""
+    url = os.environ.get("FORGE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    client = Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except (OSError, RedisError) as exc:
+        reason = f"Redis not reachable at {url!r}: {exc}"
+        if os.environ.get("FORGE_REQUIRE_REDIS") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    finally:
+        await client.aclose()
+    return url
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A channel and key prefix of this test's own; its keys are removed after."""
+    prefix = f"forge-test-{secrets.token_hex(6)}:"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    """A client (its own connection pool) on the test Redis, closed after the test."""
+    client = Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from forge_adapters.memory import (
     MemoryAuthStore,
     MemoryEventLog,
     MemoryObjectStore,
+    MemoryRateLimiter,
     MemoryRepository,
     MemoryRunStore,
 )
@@ -51,6 +52,7 @@ from forge_adapters.supabase import http_client as supabase_http_client
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.entities import Clock, utc_now
 from forge_core.ports import AuthProvider, AuthStore
+from forge_core.rate_limits import RateLimits
 from forge_core.services import (
     AssetContent,
     AssetMetas,
@@ -63,7 +65,8 @@ from forge_core.services import (
     Runs,
     Sessions,
 )
-from forge_http.event_bus import open_event_bus
+from forge_http.event_bus import open_event_bus, open_redis_event_bus
+from forge_http.redis_gateway import open_redis, redis_rate_limiter
 from forge_http.settings import Settings
 
 
@@ -204,7 +207,17 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryEventLog, repository),
         sql=providers.Singleton(SqlEventLog, engine),
     )
-    event_bus = providers.Resource(open_event_bus)
+    redis = providers.Resource(open_redis, core.settings)
+    event_bus = providers.Selector(
+        core.settings.provided.event_bus,
+        memory=providers.Resource(open_event_bus),
+        redis=providers.Resource(open_redis_event_bus, redis, core.settings.provided.redis_prefix),
+    )
+    rate_limiter = providers.Selector(
+        core.settings.provided.rate_limit_store,
+        memory=providers.Singleton(MemoryRateLimiter),
+        redis=providers.Singleton(redis_rate_limiter, redis, core.settings),
+    )
     password_hasher = providers.Singleton(PasswordHasher)
     object_store = providers.Selector(
         core.settings.provided.object_store,
@@ -247,6 +260,12 @@ class Services(containers.DeclarativeContainer):
         supabase=providers.Singleton(
             supabase_auth, gateways.supabase_http, gateways.auth_store, core.settings, core.clock
         ),
+    )
+    limits = providers.Singleton(
+        RateLimits,
+        gateways.rate_limiter,
+        auth_per_minute=core.settings.provided.rate_limit_auth_per_minute,
+        runs_per_minute=core.settings.provided.rate_limit_runs_per_minute,
     )
     # Deleting a session, job or asset removes its stored objects too.
     sessions = providers.Singleton(
@@ -298,6 +317,7 @@ class Services(containers.DeclarativeContainer):
         events=events,
         pipeline=pipeline,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
+        limits=limits,
     )
 
 
@@ -327,6 +347,7 @@ class ServiceSet:
     runs: Runs
     pipeline: Pipeline
     content: AssetContent
+    limits: RateLimits
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

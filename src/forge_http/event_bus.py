@@ -1,7 +1,8 @@
-"""The EventBus port on Litestar Channels: each chat is the channel ``chat:{chat_id}`` and
-each event travels as JSON (msgspec), so any Channels backend carries it. The memory
-backend serves one process; a shared backend (Redis) can be passed in to serve several
-replicas. It lives in the front end because adapters may not import Litestar.
+"""The EventBus port on Litestar Channels: each chat is the channel ``{prefix}chat:{id}``
+and each event travels as JSON (msgspec), so any Channels backend carries it. The memory
+backend serves one process; Litestar's Redis pub/sub backend (``FORGE_EVENT_BUS=redis``)
+serves several replicas on one Redis. It lives in the front end because adapters may not
+import Litestar.
 
 The plugin is started and stopped by ``open`` (a container Resource), not by the app's
 plugin list, so the supervisor can publish for as long as the app's lifespan runs.
@@ -10,52 +11,73 @@ plugin list, so the supervisor can publish for as long as the app's lifespan run
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from uuid import UUID
 
 import msgspec
 from litestar.channels import ChannelsBackend, ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from forge_core.entities import ChatEvent
 from forge_core.errors import Unavailable
 
 _decoder = msgspec.json.Decoder(ChatEvent)
+#: What a backend raises when it is not started or cannot reach its server.
+_BACKEND_ERRORS = (RuntimeError, OSError, ConnectionError, RedisError)
 
 
-def channel(chat_id: UUID) -> str:
-    return f"chat:{chat_id}"
+def channel(chat_id: UUID, prefix: str = "") -> str:
+    return f"{prefix}chat:{chat_id}"
 
 
 class ChannelsEventBus:
     """Chat events over a started ``ChannelsPlugin``; see ``forge_core.ports.EventBus``."""
 
-    def __init__(self, plugin: ChannelsPlugin) -> None:
-        self.plugin = plugin
+    def __init__(self, plugin: ChannelsPlugin, prefix: str = "") -> None:
+        self.plugin, self.prefix = plugin, prefix
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, backend: ChannelsBackend | None = None) -> AsyncIterator[ChannelsEventBus]:
+    async def open(
+        cls, backend: ChannelsBackend | None = None, prefix: str = ""
+    ) -> AsyncIterator[ChannelsEventBus]:
         """A bus on ``backend`` (in memory unless given), started for the block."""
         plugin = ChannelsPlugin(
             backend=backend or MemoryChannelsBackend(), arbitrary_channels_allowed=True
         )
         async with plugin:
-            yield cls(plugin)
+            yield cls(plugin, prefix)
 
     async def publish(self, event: ChatEvent) -> None:
+        data = msgspec.json.encode(event)
         try:
-            await self.plugin.wait_published(msgspec.json.encode(event), channel(event.chat_id))
-        except (RuntimeError, OSError, ConnectionError) as exc:  # not started, or the
-            raise Unavailable("the event bus cannot publish now") from exc  # backend away
+            await self.plugin.wait_published(data, channel(event.chat_id, self.prefix))
+        except _BACKEND_ERRORS as exc:  # not started, or the backend is away
+            raise Unavailable("the event bus cannot publish now") from exc
 
     @asynccontextmanager
     async def subscribe(self, chat_id: UUID) -> AsyncIterator[AsyncIterator[ChatEvent]]:
-        async with self.plugin.start_subscription(channel(chat_id)) as subscriber:
+        async with AsyncExitStack() as stack:
+            try:
+                subscriber = await stack.enter_async_context(
+                    self.plugin.start_subscription(channel(chat_id, self.prefix))
+                )
+            except _BACKEND_ERRORS as exc:
+                raise Unavailable("the event bus cannot subscribe now") from exc
             yield (_decoder.decode(raw) async for raw in subscriber.iter_events())
 
 
 async def open_event_bus() -> AsyncIterator[ChannelsEventBus]:
     """The container's Resource: the in-memory bus for the app's lifetime."""
     async with ChannelsEventBus.open() as bus:
+        yield bus
+
+
+async def open_redis_event_bus(redis: Redis, prefix: str) -> AsyncIterator[ChannelsEventBus]:
+    """The container's Resource for ``FORGE_EVENT_BUS=redis``: events reach every replica
+    on the same Redis and ``FORGE_REDIS_PREFIX``."""
+    async with ChannelsEventBus.open(RedisChannelsPubSubBackend(redis=redis), prefix) as bus:
         yield bus

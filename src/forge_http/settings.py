@@ -27,6 +27,7 @@ from forge_core.qa import parse_build_volume
 from forge_core.services.content import DEFAULT_MAX_UPLOAD_BYTES
 
 MEMORY_URL = "memory://"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 InferenceKind = Literal["template", "runpod", "openai"]
 
 
@@ -86,6 +87,12 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     max_runs_per_user: int = Field(5, ge=1, le=1000)
     max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1, le=5 * 1024**3)
+    event_bus: Literal["memory", "redis"] = "memory"
+    redis_url: SecretStr = SecretStr(DEFAULT_REDIS_URL)  # may hold a password
+    # Channels and keys start with it: several deployments can share one Redis.
+    redis_prefix: str = Field("forge:", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    rate_limit_auth_per_minute: int = Field(20, ge=1, le=1_000_000)
+    rate_limit_runs_per_minute: int = Field(30, ge=1, le=1_000_000)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -122,6 +129,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if value != MEMORY_URL and not value.startswith(("sqlite", "postgres")):
             raise ValueError("must be a sqlite://, postgresql:// or memory:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("scad_library")
@@ -217,6 +231,13 @@ class Settings(BaseSettings):
         if self.inference_backend is not None:
             return self.inference_backend
         return "runpod" if self.runpod_endpoint_id else "template"
+
+    @property
+    def rate_limit_store(self) -> Literal["memory", "redis"]:
+        """Redis (shared by the replicas) when the bus runs on it or its URL is set."""
+        if self.event_bus == "redis" or "redis_url" in self.model_fields_set:
+            return "redis"
+        return "memory"
 
     @property
     def uses_memory(self) -> bool:

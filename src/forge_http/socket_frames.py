@@ -28,9 +28,19 @@ def event_frame(event: ChatEvent) -> str:
     return _encoder.encode(body).decode()
 
 
-def error_frame(chat_id: UUID, status_code: int, detail: str) -> str:
-    """An answer to one client frame that was refused; the socket stays open."""
-    body = {"type": "error", "chat_id": chat_id, "status_code": status_code, "detail": detail}
+def error_frame(
+    chat_id: UUID, status_code: int, detail: str, retry_after: int | None = None
+) -> str:
+    """An answer to one client frame that was refused; the socket stays open. A rate
+    limit adds ``retry_after`` in seconds (the HTTP answer's Retry-After)."""
+    body: dict[str, Any] = {
+        "type": "error",
+        "chat_id": chat_id,
+        "status_code": status_code,
+        "detail": detail,
+    }
+    if retry_after is not None:
+        body["retry_after"] = retry_after
     return _encoder.encode(body).decode()
 
 

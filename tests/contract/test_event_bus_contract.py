@@ -1,15 +1,20 @@
-"""The EventBus contract: the Litestar Channels bus (memory backend) and the tests'
-recording bus deliver each chat's events to every subscriber of that chat, in order,
-and to nobody else; leaving the block unsubscribes."""
+"""The EventBus contract: the Litestar Channels bus (memory and Redis backends) and the
+tests' recording bus deliver each chat's events to every subscriber of that chat, in
+order, and to nobody else; leaving the block unsubscribes. On Redis (the real server at
+``FORGE_TEST_REDIS_URL``), an event published by one replica reaches the others."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import anyio
 import pytest
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.asyncio import Redis
 
 from forge_core.entities import ChatEvent
 from forge_core.errors import Unavailable
@@ -107,3 +112,64 @@ class TestRecordingBus(EventBusContract):
     @pytest.fixture
     async def bus(self) -> AsyncIterator[EventBus]:
         yield RecordingBus()
+
+
+def redis_bus(client: Redis, prefix: str) -> AbstractAsyncContextManager[ChannelsEventBus]:
+    return ChannelsEventBus.open(RedisChannelsPubSubBackend(redis=client), prefix)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TestRedisChannelsEventBus(EventBusContract):
+    @pytest.fixture
+    async def bus(self, redis_client: Redis, redis_prefix: str) -> AsyncIterator[EventBus]:
+        async with redis_bus(redis_client, redis_prefix) as bus:
+            yield bus
+
+    async def test_an_event_published_on_one_replica_reaches_the_others(
+        self, redis_url: str, redis_prefix: str
+    ) -> None:
+        chat = uuid4()
+        sent = [event(chat, n) for n in range(1, 6)]
+        # Two replicas: each its own client (connection pool) and its own bus.
+        async with (
+            Redis.from_url(redis_url) as client_a,
+            Redis.from_url(redis_url) as client_b,
+            redis_bus(client_a, redis_prefix) as replica_a,
+            redis_bus(client_b, redis_prefix) as replica_b,
+            replica_b.subscribe(chat) as on_b,
+            replica_a.subscribe(chat) as on_a,
+        ):
+            for item in sent:
+                await replica_a.publish(item)
+            assert await take(on_b, 5) == sent
+            assert await take(on_a, 5) == sent
+
+    async def test_buses_with_other_prefixes_do_not_meet(
+        self, redis_client: Redis, redis_prefix: str
+    ) -> None:
+        chat = uuid4()
+        async with (
+            redis_bus(redis_client, redis_prefix) as mine,
+            redis_bus(redis_client, redis_prefix + "other:") as theirs,
+            mine.subscribe(chat) as events,
+        ):
+            await theirs.publish(event(chat, 1))
+            await mine.publish(event(chat, 2))
+            [got] = await take(events, 1)
+        assert got.seq == 2
+
+    async def test_a_bus_whose_redis_is_down_is_unavailable(self, redis_prefix: str) -> None:
+        async with (
+            Redis.from_url(f"redis://127.0.0.1:{closed_port()}/0") as down,
+            redis_bus(down, redis_prefix) as bus,
+        ):
+            with pytest.raises(Unavailable):
+                await bus.publish(event(uuid4(), 1))
+            with pytest.raises(Unavailable):
+                async with bus.subscribe(uuid4()):
+                    pass

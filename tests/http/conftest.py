@@ -33,6 +33,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite+aiosqlite:///{tmp_path}/forge.db",
         "data_dir": tmp_path / "data",
         "jwt_secret": "test-secret-" + "x" * 32,
+        # Tests sign up many users from one test client: limits are tested on their own.
+        "rate_limit_auth_per_minute": 100_000,
+        "rate_limit_runs_per_minute": 100_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -5,6 +5,7 @@ from forge_adapters.memory.auth_store import MemoryAuthStore
 from forge_adapters.memory.event_log import MemoryEventLog
 from forge_adapters.memory.inference import MemoryInferenceBackend
 from forge_adapters.memory.objectstore import MemoryObjectStore
+from forge_adapters.memory.rate_limiter import MemoryRateLimiter
 from forge_adapters.memory.repository import MemoryRepository
 from forge_adapters.memory.run_store import MemoryRunStore
 
@@ -13,6 +14,7 @@ __all__ = [
     "MemoryEventLog",
     "MemoryInferenceBackend",
     "MemoryObjectStore",
+    "MemoryRateLimiter",
     "MemoryRepository",
     "MemoryRunStore",
 ]

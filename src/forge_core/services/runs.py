@@ -4,7 +4,8 @@
 client was told about and nothing is ever submitted twice:
 
 1. check everything that can be refused: the chat is the caller's, the action, the
-   timeout; a known idempotency key answers its run (no second submission); the limit;
+   timeout; a known idempotency key answers its run (no second submission); the limit
+   of runs in flight, then the rate limit (runs started per minute, ``RateLimits``);
 2. build the job (a loaded history is read before the new message is stored);
 3. submit it to the backend: if that is refused (Unavailable, RateLimited...) the
    error goes to the caller and nothing has been stored;
@@ -77,6 +78,7 @@ from forge_core.inference import (
     output_to_message,
 )
 from forge_core.ports import Repository, RunStore
+from forge_core.rate_limits import RateLimits
 from forge_core.scad_source import scad_from_output
 from forge_core.services import run_events
 from forge_core.services.events import ChatEvents
@@ -129,6 +131,7 @@ class Runs:
         events: ChatEvents,
         pipeline: ScadPipeline | None = None,
         max_runs_per_user: int = 5,
+        limits: RateLimits | None = None,
         poll_delays: Sequence[float] = POLL_DELAYS,
         scan_limit: int = 1000,
         concurrency: int = 16,
@@ -138,7 +141,7 @@ class Runs:
         self.repo, self.runs, self.backend, self.events = repo, runs, backend, events
         self.pipeline = pipeline
         self.clock, self.new_id = clock, new_id
-        self.max_runs_per_user = max_runs_per_user
+        self.max_runs_per_user, self.limits = max_runs_per_user, limits
         self.poll_delays = tuple(poll_delays)
         self.scan_limit, self.concurrency = scan_limit, concurrency
         self._due: dict[UUID, _Due] = {}
@@ -163,6 +166,8 @@ class Runs:
             if known is not None:
                 return await self._replay(known, chat_id)
         await self._check_limit(owner)
+        if self.limits is not None:  # counted last: a refused request is not a run started
+            await self.limits.check_runs(owner)
         job = await self._job(owner, chat_id, action, request)
         policy = RunPolicy(execution_timeout=timeout, ttl=timeout + RESULT_GRACE)
         state = await self.backend.submit(job, policy)

@@ -1,8 +1,14 @@
-"""Accounts and tokens: register, login, refresh, me, logout."""
+"""Accounts and tokens: register, login, refresh, me, logout.
+
+Register, login and refresh are rate limited per client address and per email (refresh
+names no email) before the auth provider sees them; the address is the peer's, or the
+``X-Forwarded-For`` one when uvicorn trusts the proxy (``FORWARDED_ALLOW_IPS``)."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, post, route
+from typing import Any
+
+from litestar import Controller, Request, get, post, route
 from litestar.params import JSONBody
 
 from forge_core.ports import Tokens
@@ -17,6 +23,10 @@ from forge_http.dto import (
     UserOut,
 )
 from forge_http.security import PUBLIC
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def tokens_out(tokens: Tokens) -> TokensOut:
@@ -34,16 +44,25 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", opt=PUBLIC, status_code=201)
-    async def register(self, data: JSONBody[RegisterIn], services: Services) -> RegisteredOut:
+    async def register(
+        self, data: JSONBody[RegisterIn], services: Services, request: Request[Any, Any, Any]
+    ) -> RegisteredOut:
+        await services.limits.check_auth(client_address(request), data.email)
         user = await services.auth.register(data.email, data.password, data.display_name)
         return RegisteredOut(message="Registration successful", user_id=user.id, email=user.email)
 
     @post("/login", opt=PUBLIC, status_code=200)
-    async def login(self, data: JSONBody[LoginIn], services: Services) -> TokensOut:
+    async def login(
+        self, data: JSONBody[LoginIn], services: Services, request: Request[Any, Any, Any]
+    ) -> TokensOut:
+        await services.limits.check_auth(client_address(request), data.email)
         return tokens_out(await services.auth.login(data.email, data.password))
 
     @post("/refresh", opt=PUBLIC, status_code=200)
-    async def refresh(self, data: JSONBody[RefreshIn], services: Services) -> TokensOut:
+    async def refresh(
+        self, data: JSONBody[RefreshIn], services: Services, request: Request[Any, Any, Any]
+    ) -> TokensOut:
+        await services.limits.check_auth(client_address(request))
         return tokens_out(await services.auth.refresh(data.refresh_token))
 
     @get("/me")

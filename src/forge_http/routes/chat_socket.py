@@ -11,8 +11,9 @@ sees every seq once and in order.
 Client frames: ``{"type": "runpod.request", "payload": {...}}`` starts a run as the POST
 does (its events follow on every socket of the chat; ``sync`` changes nothing here) and
 ``{"type": "ping"}`` gets ``{"type": "pong"}``. A frame that is malformed or refused gets
-an ``error`` frame (``status_code`` and ``detail``, as the HTTP errors) and the socket
-stays open. The handler catches errors because a socket has no response to map them to.
+an ``error`` frame (``status_code`` and ``detail``, as the HTTP errors, and a rate
+limit's ``retry_after``) and the socket stays open. The handler catches errors because a
+socket has no response to map them to.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import anyio
 from litestar import WebSocket, websocket
 
 from forge_core.entities import ChatEvent
-from forge_core.errors import ForgeError, NotFound, Unauthenticated
+from forge_core.errors import ForgeError, NotFound, RateLimited, Unauthenticated
 from forge_http.container import ServiceSet
 from forge_http.dependencies import PathId
 from forge_http.errors import status_for
@@ -124,7 +125,8 @@ class ChatStream:
         except BadFrame as bad:
             await self.send(error_frame(self.chat_id, bad.status_code, bad.detail))
         except ForgeError as exc:
-            await self.send(error_frame(self.chat_id, status_for(exc), exc.detail))
+            wait = exc.retry_after if isinstance(exc, RateLimited) else None
+            await self.send(error_frame(self.chat_id, status_for(exc), exc.detail, wait))
 
     async def send_event(self, event: ChatEvent) -> None:
         await self.send(event_frame(event))
