@@ -8,6 +8,7 @@ outside the lifecycle can never come from a body; unknown fields are rejected. T
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
@@ -23,11 +24,22 @@ Text = Annotated[str, Field(max_length=200_000)]
 Role = Literal["user", "assistant", "system", "tool"]
 OutputFormat = Literal["stl", "glb", "3mf"]
 AssetType = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,31}$")]
-Uri = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")]
+# Control characters and U+FEFF spelled out: regex engines disagree on whether they are \s.
+Uri = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2048,
+        pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f-\x9f\ufeff]+$",
+    ),
+]
 
 
 def _whole(value: Any) -> Any:
     # Checked before pydantic's coercion, so "5" or true never pass as a count, in any mode.
+    # 2.0 does: JSON (and its Schema's "integer") doesn't tell it from 2.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number")
     return value
@@ -41,7 +53,21 @@ def _number(value: Any) -> Any:
 
 Whole = Annotated[int, BeforeValidator(_whole)]
 Number = Annotated[int | float, BeforeValidator(_number)]
-IdList = Annotated[list[UUID], Field(max_length=100)]
+# The bounds inside the check, so that the JSON Schema has them as minimum and maximum.
+Count = Annotated[int, Field(ge=0, le=MAX_INT32), BeforeValidator(_whole)]
+_UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _canonical_uuid(value: Any) -> Any:
+    # JSON Schema's "uuid" is the hyphenated form; pydantic alone would also take the
+    # bare hex, braces and urn:uuid: forms, which the schema calls invalid.
+    if isinstance(value, str) and not _UUID_TEXT.match(value):
+        raise ValueError("must be a UUID like 123e4567-e89b-12d3-a456-426614174000")
+    return value
+
+
+Id = Annotated[UUID, BeforeValidator(_canonical_uuid)]
+IdList = Annotated[list[Id], Field(max_length=100)]
 Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=100)]
 ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]
 
@@ -80,6 +106,20 @@ class Changes(Command):
                 raise ValueError(f"{name} may not be null")
         return self
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        # The schema says what the validator does: null only where NULLABLE allows it.
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            options = prop.get("anyOf")
+            if name not in cls.NULLABLE and options:
+                kept = [o for o in options if o.get("type") != "null"]
+                prop.pop("anyOf")
+                prop.pop("default", None)
+                prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        return schema
+
     def changed(self) -> dict[str, Any]:
         """The fields the caller set, as plain values."""
         return self.model_dump(exclude_unset=True)
@@ -105,7 +145,7 @@ class SessionChanges(Changes):
 
 
 class NewChat(Command):
-    session_id: UUID
+    session_id: Id
     title: Name | None = None
 
 
@@ -115,15 +155,15 @@ class ChatChanges(Changes):
 
 
 class NewMessage(Command):
-    chat_id: UUID
+    chat_id: Id
     role: Role
     content: Text
-    tokens: Annotated[Whole, Field(ge=0, le=MAX_INT32)] | None = None
+    tokens: Count | None = None
     metadata_json: JsonObject | None = None
 
 
 class NewJob(Command):
-    session_id: UUID
+    session_id: Id
     prompt: Annotated[str, Field(min_length=1, max_length=20_000)]
     output_format: OutputFormat = "stl"
     spec: JsonObject | None = None
@@ -140,14 +180,14 @@ class JobChanges(Changes):
 
 
 class NewAsset(Command):
-    job_id: UUID
+    job_id: Id
     asset_type: AssetType
     uri: Uri
 
 
 class _AssetMetaFields(Command):
     part_name: Name | None = None
-    component_of: UUID | None = None
+    component_of: Id | None = None
     position_json: Position | None = None
     image_paths_json: ImagePaths | None = None
     material_json: JsonObject | None = None
@@ -156,7 +196,7 @@ class _AssetMetaFields(Command):
 
 
 class NewAssetMeta(_AssetMetaFields):
-    asset_id: UUID
+    asset_id: Id
 
 
 class AssetMetaChanges(_AssetMetaFields, Changes):

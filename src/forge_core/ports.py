@@ -74,6 +74,10 @@ class Repository(Protocol):
         """Running jobs of every user, oldest first (``created_at``, then ``id``): what
         the pipeline resumes at start-up."""
 
+    async def jobs_by_status(self) -> dict[str, int]:
+        """How many jobs of every user are in each status; a status with none is left
+        out. For the metrics, so one grouped count, not a read of the rows."""
+
 
 class RunStore(Protocol):
     """Durable inference runs, for the supervisor that polls and finalizes them.
@@ -98,6 +102,10 @@ class RunStore(Protocol):
 
     async def list_unfinished(self, limit: int = 100) -> list[InferenceRun]:
         """Unfinished runs of every user, oldest first (``created_at``, then ``id``)."""
+
+    async def runs_by_status(self) -> dict[str, int]:
+        """How many runs of every user are in each status; a status with none is left
+        out. For the metrics, so one grouped count, not a read of the rows."""
 
     async def set_status(
         self,

@@ -16,6 +16,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
 from forge_http.errors import EXCEPTION_HANDLERS
+from forge_http.health_checks import resolve_checks, resolved
+from forge_http.metrics import RequestMetrics, StatusGauges, metrics_route
+from forge_http.observability import RequestIdMiddleware
+from forge_http.openapi import tighten
 from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
 from forge_http.routes.content import content_routes
@@ -33,6 +37,11 @@ def create_app(container: Application | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = services = await ServiceSet.resolve(container)
+        gateways = container.gateways
+        app.state.health = await resolve_checks(gateways)
+        app.state.status_gauges = StatusGauges(
+            await resolved(gateways.repository), await resolved(gateways.run_store)
+        )
         try:
             async with (
                 supervising(services.runs),
@@ -42,10 +51,11 @@ def create_app(container: Application | None = None) -> Litestar:
         finally:
             await shutdown(container)
 
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     uploads = content_routes(settings.max_upload_bytes)  # its own body limit
     api = Router(path=API_PREFIX, route_handlers=[*ROUTES, uploads])
-    return Litestar(
-        route_handlers=[api],
+    app = Litestar(
+        route_handlers=[api, metrics_route(metrics_token)],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         middleware=[auth_middleware()],
@@ -71,3 +81,8 @@ def create_app(container: Application | None = None) -> Litestar:
             security=[{"BearerToken": []}],
         ),
     )
+    tighten(app.openapi_schema)  # built once here, from the routes alone: no I/O
+    # Around everything, the exception handler and the router included, so that every
+    # answer (a refused token, an unknown path) has its id, its log lines and its count.
+    app.asgi_handler = RequestIdMiddleware(RequestMetrics(app.asgi_handler))
+    return app

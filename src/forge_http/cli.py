@@ -39,7 +39,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        log_config=uvicorn_log_config(),
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )

@@ -1,8 +1,9 @@
-"""The server's log configuration: uvicorn's own, with access tokens kept out of it.
+"""The server's log configuration: uvicorn's and the app's loggers, one format, no tokens.
 
 A socket's token travels in its URL (``?token=``, as the seed says), and uvicorn logs
 each socket's path with its query; the filter rewrites the token's value before any
-handler writes the line.
+handler writes the line. Every line carries the request id (see ``observability``);
+``FORGE_LOG_FORMAT=json`` writes one JSON object per line, ``text`` uvicorn's layout.
 """
 
 from __future__ import annotations
@@ -35,12 +36,34 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's default logging, with ``RedactTokens`` on every handler."""
+#: The app's own loggers, written through uvicorn's default handler.
+APP_LOGGERS = ("forge", "forge_core", "forge_adapters", "forge_http")
+
+
+def uvicorn_log_config(log_format: str = "json", level: str = "info") -> dict[str, Any]:
+    """uvicorn's default logging plus the app's loggers, request ids, redacted tokens."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
+    config.setdefault("filters", {}).update(
+        redact_tokens={"()": RedactTokens},
+        request_id={"()": "forge_http.observability.RequestIdFilter"},
+    )
     for handler in config["handlers"].values():
-        handler.setdefault("filters", []).append("redact_tokens")
+        handler.setdefault("filters", []).extend(["request_id", "redact_tokens"])
+    formatters = config["formatters"]
+    if log_format == "json":
+        for name in formatters:
+            formatters[name] = {"()": "forge_http.observability.JsonFormatter"}
+    else:
+        formatters["default"]["fmt"] = "%(levelprefix)s [%(request_id)s] %(name)s: %(message)s"
+        formatters["access"]["fmt"] = (
+            '%(levelprefix)s [%(request_id)s] %(client_addr)s - "%(request_line)s" %(status_code)s'
+        )
+    for name in APP_LOGGERS:
+        config["loggers"][name] = {
+            "handlers": ["default"],
+            "level": level.upper(),
+            "propagate": False,
+        }
     return config

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    metrics_token: SecretStr | None = None
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     auto_migrate: bool | None = None
     render_timeout: float = Field(120.0, gt=0, le=3600)

@@ -238,6 +238,19 @@ class RepositoryContract:
         assert all(j.status is JobStatus.RUNNING and j.spec == {"a": 1} for j in running)
         assert [j.id for j in await repo.running_jobs(limit=1)] == [trees[1].job.id]
 
+    async def test_jobs_by_status_counts_every_owner(
+        self, repo: Repository, owner: UUID, other: UUID
+    ) -> None:
+        assert await repo.jobs_by_status() == {}
+        mine, theirs = await add_tree(repo, owner, T0), await add_tree(repo, other, T0)
+        for status in (JobStatus.PENDING, JobStatus.FAILED, JobStatus.FAILED):
+            await repo.add(replace(theirs.job, id=uuid4(), status=status))
+        await repo.update(
+            replace(mine.job, status=JobStatus.RUNNING, started_at=T0),
+            expected_updated_at=mine.job.updated_at,
+        )
+        assert await repo.jobs_by_status() == {"pending": 2, "running": 1, "failed": 2}
+
 
 class TestMemoryRepository(RepositoryContract):
     @pytest.fixture

@@ -160,6 +160,17 @@ class RunStoreContract:
         assert await runs.list_unfinished(limit=2) == [early, mid]
         assert await runs.count_unfinished(owner.id) == 2
 
+    async def test_runs_by_status_counts_every_owner(
+        self, runs: RunStore, owner: Owner, other: Owner
+    ) -> None:
+        assert await runs.runs_by_status() == {}
+        queued, moving, done = make_run(owner), make_run(other), make_run(other)
+        for run in (queued, moving, done):
+            await runs.add(run)
+        await runs.set_status(moving, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
+        await runs.finalize(done, None, RunStatus.FAILED, "boom")
+        assert await runs.runs_by_status() == {"queued": 1, "in_progress": 1, "failed": 1}
+
     async def test_set_status_is_compare_and_set(self, runs: RunStore, owner: Owner) -> None:
         run = make_run(owner)
         await runs.add(run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -92,6 +93,9 @@ class MemoryRepository:
     async def running_jobs(self, limit: int = 500) -> list[Job]:
         running = [j for j in self._rows[Job].values() if j.status is JobStatus.RUNNING]
         return sorted(running, key=lambda j: (j.created_at, str(j.id)))[:limit]
+
+    async def jobs_by_status(self) -> dict[str, int]:
+        return dict(Counter(str(job.status) for job in self._rows[Job].values()))
 
     def _unlink_components(self, asset_id: UUID) -> None:
         """Meta that named the deleted asset as what it is a component of forgets it

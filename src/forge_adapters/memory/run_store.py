@@ -4,6 +4,7 @@ becomes None, and one lock makes compare-and-set and finalize atomic."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from uuid import UUID
 
@@ -56,6 +57,9 @@ class MemoryRunStore:
         unfinished = [run for run in await self._all() if not run.status.finished]
         unfinished.sort(key=lambda run: (run.created_at, run.id))
         return unfinished[:limit]
+
+    async def runs_by_status(self) -> dict[str, int]:
+        return dict(Counter(str(run.status) for run in await self._all()))
 
     async def set_status(
         self,

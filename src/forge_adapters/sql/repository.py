@@ -156,6 +156,14 @@ class SqlRepository:
                 result = await conn.execute(statement)
                 return [Job(**row) for row in result.mappings()]
 
+    async def jobs_by_status(self) -> dict[str, int]:
+        table = TABLES[Job]
+        statement = select(table.c.status, func.count()).group_by(table.c.status)
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                result = await conn.execute(statement)
+                return {str(status): int(n) for status, n in result.all()}
+
     async def _why_unchanged(self, conn: AsyncConnection, entity: OwnedEntity) -> ForgeError:
         table = _table(type(entity))
         found = await conn.scalar(select(1).where(_owned_by(table, entity.id, entity.user_id)))

@@ -90,6 +90,13 @@ class SqlRunStore:
                 result = await conn.execute(statement)
                 return [InferenceRun(**row) for row in result.mappings()]
 
+    async def runs_by_status(self) -> dict[str, int]:
+        statement = select(RUNS.c.status, func.count()).group_by(RUNS.c.status)
+        with translate_errors():
+            async with self._engine.connect() as conn:
+                result = await conn.execute(statement)
+                return {str(status): int(n) for status, n in result.all()}
+
     async def set_status(
         self,
         run: InferenceRun,

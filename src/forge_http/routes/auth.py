@@ -22,6 +22,7 @@ from forge_http.dto import (
     TokensOut,
     UserOut,
 )
+from forge_http.openapi import Documented, PublicOperation
 from forge_http.security import PUBLIC
 
 
@@ -43,7 +44,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/register", opt=PUBLIC, status_code=201)
+    @post("/register", opt=PUBLIC, operation_class=PublicOperation, status_code=201)
     async def register(
         self, data: JSONBody[RegisterIn], services: Services, request: Request[Any, Any, Any]
     ) -> RegisteredOut:
@@ -51,21 +52,21 @@ class AuthController(Controller):
         user = await services.auth.register(data.email, data.password, data.display_name)
         return RegisteredOut(message="Registration successful", user_id=user.id, email=user.email)
 
-    @post("/login", opt=PUBLIC, status_code=200)
+    @post("/login", opt=PUBLIC, operation_class=PublicOperation, status_code=200)
     async def login(
         self, data: JSONBody[LoginIn], services: Services, request: Request[Any, Any, Any]
     ) -> TokensOut:
         await services.limits.check_auth(client_address(request), data.email)
         return tokens_out(await services.auth.login(data.email, data.password))
 
-    @post("/refresh", opt=PUBLIC, status_code=200)
+    @post("/refresh", opt=PUBLIC, operation_class=PublicOperation, status_code=200)
     async def refresh(
         self, data: JSONBody[RefreshIn], services: Services, request: Request[Any, Any, Any]
     ) -> TokensOut:
         await services.limits.check_auth(client_address(request))
         return tokens_out(await services.auth.refresh(data.refresh_token))
 
-    @get("/me")
+    @get("/me", operation_class=Documented)
     async def me(self, caller: CallerDep) -> UserOut:
         user = await caller.services.auth.profile(caller.principal)
         return UserOut(
@@ -77,7 +78,7 @@ class AuthController(Controller):
             updated_at=user.updated_at,
         )
 
-    @route("/logout", http_method=["GET", "POST"], status_code=200)
+    @route("/logout", http_method=["GET", "POST"], status_code=200, operation_class=Documented)
     async def logout(self, caller: CallerDep) -> MessageResult:
         await caller.services.auth.logout(caller.principal)
         return MessageResult(message="Logout successful")

@@ -30,6 +30,7 @@ from forge_core.errors import ForgeError, NotFound, RateLimited, Unauthenticated
 from forge_http.container import ServiceSet
 from forge_http.dependencies import PathId
 from forge_http.errors import status_for
+from forge_http.metrics import OPEN_SOCKETS
 from forge_http.security import PUBLIC, bearer_token
 from forge_http.socket_frames import (
     PONG,
@@ -150,10 +151,13 @@ async def chat_socket(socket: WebSocket[Any, Any, Any], chat_id: PathId) -> None
     except Refused as refused:
         await socket.close(refused.code, refused.reason)
         return
+    OPEN_SOCKETS.inc()
     try:
         await ChatStream(socket, services, user_id, chat_id).run(since)
     except NotFound:  # the chat was deleted while the socket replayed it
         await socket.close(CLOSE_NOT_FOUND, "chat not found")
+    finally:
+        OPEN_SOCKETS.dec()
 
 
 __all__ = ["chat_socket"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, Router, get, head, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, RequestBody, Schema
 from litestar.openapi.spec import OpenAPIMediaType as Media
 from litestar.params import RawBody
 
@@ -20,6 +20,7 @@ from forge_http.dependencies import CallerDep, PathId
 from forge_http.downloads import download
 from forge_http.dto import AssetOut, to_dto
 from forge_http.errors import error_response
+from forge_http.openapi import Documented
 
 BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 DOWNLOAD_RESPONSES = {
@@ -31,10 +32,11 @@ DOWNLOAD_RESPONSES = {
 
 
 @dataclass
-class UploadOperation(Operation):
+class UploadOperation(Documented):
     """The upload's body is the file itself, in any media type."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.request_body = RequestBody(
             content={"application/octet-stream": Media(schema=BINARY)},
             description="The file's bytes, at most FORGE_MAX_UPLOAD_BYTES",
@@ -55,6 +57,7 @@ class AssetContentController(Controller):
         "model/gltf-binary, 3mf: model/3mf, png: image/png, scad: text/plain), with an "
         "ETag. If-None-Match answers 304; one `Range: bytes=a-b` (or `a-`, `-n`) answers "
         "206, several ranges the whole content.",
+        operation_class=Documented,
     )
     async def read(
         self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
@@ -62,7 +65,11 @@ class AssetContentController(Controller):
         content = await caller.services.content.read(caller.user_id, asset_id)
         return download(content, request.headers)
 
-    @head("/", description="The headers a GET would answer, without the bytes.")
+    @head(
+        "/",
+        description="The headers a GET would answer, without the bytes.",
+        operation_class=Documented,
+    )
     async def peek(
         self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
     ) -> Response[None]:

@@ -10,6 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from forge_core.commands import AssetMetaChanges, JobChanges, NewAsset, NewAssetMeta, NewJob
 from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import AssetMetaOut, AssetOut, JobOut, to_dto, to_dtos
+from forge_http.openapi import ASSET_CREATED, JOB_CREATED, META_CREATED, Documented
 
 Success = Annotated[bool, QueryParameter(description="false marks the job failed")]
 
@@ -18,11 +19,15 @@ class JobController(Controller):
     path = "/jobs"
     tags = ["jobs"]
 
-    @post("/")
+    @post("/", operation_class=JOB_CREATED)
     async def create(self, data: JSONBody[NewJob], caller: CallerDep) -> JobOut:
         return to_dto(JobOut, await caller.services.jobs.create(caller.user_id, data))
 
-    @get("/", description="The caller's jobs, of one session if given, oldest first.")
+    @get(
+        "/",
+        description="The caller's jobs, of one session if given, oldest first.",
+        operation_class=Documented,
+    )
     async def list(
         self,
         caller: CallerDep,
@@ -33,24 +38,42 @@ class JobController(Controller):
         found = await caller.services.jobs.list(caller.user_id, page(limit, offset), session_id)
         return to_dtos(JobOut, found)
 
-    @get("/{job_id:uuid}")
+    @get("/{job_id:uuid}", operation_class=Documented)
     async def read(self, job_id: PathId, caller: CallerDep) -> JobOut:
         return to_dto(JobOut, await caller.services.jobs.get(caller.user_id, job_id))
 
-    @patch("/{job_id:uuid}", description="A `status` here is a lifecycle step; 409 if invalid.")
+    @patch(
+        "/{job_id:uuid}",
+        description="A `status` here is a lifecycle step; 409 if invalid.",
+        operation_class=Documented,
+    )
     async def update(self, job_id: PathId, data: JSONBody[JobChanges], caller: CallerDep) -> JobOut:
         return to_dto(JobOut, await caller.services.jobs.update(caller.user_id, job_id, data))
 
-    @post("/{job_id:uuid}/start", status_code=200, description="pending -> running")
+    @post(
+        "/{job_id:uuid}/start",
+        status_code=200,
+        description="pending -> running",
+        operation_class=Documented,
+    )
     async def start(self, job_id: PathId, caller: CallerDep) -> JobOut:
         return to_dto(JobOut, await caller.services.jobs.start(caller.user_id, job_id))
 
-    @post("/{job_id:uuid}/complete", status_code=200, description="running -> succeeded|failed")
+    @post(
+        "/{job_id:uuid}/complete",
+        status_code=200,
+        description="running -> succeeded|failed",
+        operation_class=Documented,
+    )
     async def complete(self, job_id: PathId, caller: CallerDep, success: Success = True) -> JobOut:
         done = await caller.services.jobs.complete(caller.user_id, job_id, success)
         return to_dto(JobOut, done)
 
-    @delete("/{job_id:uuid}", description="Deletes the job, its assets and their meta.")
+    @delete(
+        "/{job_id:uuid}",
+        description="Deletes the job, its assets and their meta.",
+        operation_class=Documented,
+    )
     async def remove(self, job_id: PathId, caller: CallerDep) -> None:
         await caller.services.jobs.delete(caller.user_id, job_id)
 
@@ -59,11 +82,15 @@ class AssetController(Controller):
     path = "/assets"
     tags = ["assets"]
 
-    @post("/")
+    @post("/", operation_class=ASSET_CREATED)
     async def create(self, data: JSONBody[NewAsset], caller: CallerDep) -> AssetOut:
         return to_dto(AssetOut, await caller.services.assets.create(caller.user_id, data))
 
-    @get("/", description="The caller's assets, of one job if given, oldest first.")
+    @get(
+        "/",
+        description="The caller's assets, of one job if given, oldest first.",
+        operation_class=Documented,
+    )
     async def list(
         self,
         caller: CallerDep,
@@ -74,11 +101,15 @@ class AssetController(Controller):
         found = await caller.services.assets.list(caller.user_id, page(limit, offset), job_id)
         return to_dtos(AssetOut, found)
 
-    @get("/{asset_id:uuid}")
+    @get("/{asset_id:uuid}", operation_class=Documented)
     async def read(self, asset_id: PathId, caller: CallerDep) -> AssetOut:
         return to_dto(AssetOut, await caller.services.assets.get(caller.user_id, asset_id))
 
-    @delete("/{asset_id:uuid}", description="Deletes the asset and its meta.")
+    @delete(
+        "/{asset_id:uuid}",
+        description="Deletes the asset and its meta.",
+        operation_class=Documented,
+    )
     async def remove(self, asset_id: PathId, caller: CallerDep) -> None:
         await caller.services.assets.delete(caller.user_id, asset_id)
 
@@ -87,12 +118,16 @@ class AssetMetaController(Controller):
     path = "/asset-meta"
     tags = ["asset-meta"]
 
-    @post("/")
+    @post("/", operation_class=META_CREATED)
     async def create(self, data: JSONBody[NewAssetMeta], caller: CallerDep) -> AssetMetaOut:
         created = await caller.services.asset_metas.create(caller.user_id, data)
         return to_dto(AssetMetaOut, created)
 
-    @get("/", description="The caller's asset meta, of one asset if given, oldest first.")
+    @get(
+        "/",
+        description="The caller's asset meta, of one asset if given, oldest first.",
+        operation_class=Documented,
+    )
     async def list(
         self,
         caller: CallerDep,
@@ -104,18 +139,18 @@ class AssetMetaController(Controller):
         found = await metas.list(caller.user_id, page(limit, offset), asset_id)
         return to_dtos(AssetMetaOut, found)
 
-    @get("/{meta_id:uuid}")
+    @get("/{meta_id:uuid}", operation_class=Documented)
     async def read(self, meta_id: PathId, caller: CallerDep) -> AssetMetaOut:
         found = await caller.services.asset_metas.get(caller.user_id, meta_id)
         return to_dto(AssetMetaOut, found)
 
-    @patch("/{meta_id:uuid}")
+    @patch("/{meta_id:uuid}", operation_class=Documented)
     async def update(
         self, meta_id: PathId, data: JSONBody[AssetMetaChanges], caller: CallerDep
     ) -> AssetMetaOut:
         updated = await caller.services.asset_metas.update(caller.user_id, meta_id, data)
         return to_dto(AssetMetaOut, updated)
 
-    @delete("/{meta_id:uuid}")
+    @delete("/{meta_id:uuid}", operation_class=Documented)
     async def remove(self, meta_id: PathId, caller: CallerDep) -> None:
         await caller.services.asset_metas.delete(caller.user_id, meta_id)

@@ -21,6 +21,7 @@ from forge_core.errors import NotFound, RateLimited, Unavailable
 from forge_core.services import Runs
 from forge_http.dependencies import Caller, CallerDep, PathId
 from forge_http.dto import MessageOut, RunQueuedOut, RunResultOut, to_dto
+from forge_http.openapi import Documented
 
 IdempotencyKey = Annotated[
     str | None,
@@ -90,6 +91,7 @@ def queued(run: InferenceRun, message: Message | None) -> RunQueuedOut:
         "(process_scad is its alias) and health. 202 with the queued run, or with "
         '"sync": true, 200 once it has ended.'
     ),
+    operation_class=Documented,
 )
 async def start_run(
     chat_id: PathId,

@@ -11,6 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 from forge_core.commands import ChatChanges, NewChat, NewMessage, NewSession, SessionChanges
 from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import ChatOut, MessageOut, SessionOut, to_dto, to_dtos
+from forge_http.openapi import CHAT_CREATED, MESSAGE_CREATED, SESSION_CREATED, Documented
 
 SessionFilter = Annotated[UUID, QueryParameter(description="Required: the session's id")]
 
@@ -19,31 +20,39 @@ class SessionController(Controller):
     path = "/sessions"
     tags = ["sessions"]
 
-    @post("/")
+    @post("/", operation_class=SESSION_CREATED)
     async def create(self, data: JSONBody[NewSession], caller: CallerDep) -> SessionOut:
         created = await caller.services.sessions.create(caller.user_id, data)
         return to_dto(SessionOut, created)
 
-    @get("/", description="The caller's sessions, oldest first (created_at, then id).")
+    @get(
+        "/",
+        description="The caller's sessions, oldest first (created_at, then id).",
+        operation_class=Documented,
+    )
     async def list(
         self, caller: CallerDep, limit: Limit = 50, offset: Offset = 0
     ) -> list[SessionOut]:
         found = await caller.services.sessions.list(caller.user_id, page(limit, offset))
         return to_dtos(SessionOut, found)
 
-    @get("/{session_id:uuid}")
+    @get("/{session_id:uuid}", operation_class=Documented)
     async def read(self, session_id: PathId, caller: CallerDep) -> SessionOut:
         found = await caller.services.sessions.get(caller.user_id, session_id)
         return to_dto(SessionOut, found)
 
-    @patch("/{session_id:uuid}")
+    @patch("/{session_id:uuid}", operation_class=Documented)
     async def update(
         self, session_id: PathId, data: JSONBody[SessionChanges], caller: CallerDep
     ) -> SessionOut:
         updated = await caller.services.sessions.update(caller.user_id, session_id, data)
         return to_dto(SessionOut, updated)
 
-    @delete("/{session_id:uuid}", description="Deletes the session and everything under it.")
+    @delete(
+        "/{session_id:uuid}",
+        description="Deletes the session and everything under it.",
+        operation_class=Documented,
+    )
     async def remove(self, session_id: PathId, caller: CallerDep) -> None:
         await caller.services.sessions.delete(caller.user_id, session_id)
 
@@ -52,29 +61,37 @@ class ChatController(Controller):
     path = "/chats"
     tags = ["chats"]
 
-    @post("/")
+    @post("/", operation_class=CHAT_CREATED)
     async def create(self, data: JSONBody[NewChat], caller: CallerDep) -> ChatOut:
         return to_dto(ChatOut, await caller.services.chats.create(caller.user_id, data))
 
-    @get("/", description="The chats of one of the caller's sessions, oldest first.")
+    @get(
+        "/",
+        description="The chats of one of the caller's sessions, oldest first.",
+        operation_class=Documented,
+    )
     async def list(
         self, caller: CallerDep, session_id: SessionFilter, limit: Limit = 50, offset: Offset = 0
     ) -> list[ChatOut]:
         found = await caller.services.chats.list(caller.user_id, page(limit, offset), session_id)
         return to_dtos(ChatOut, found)
 
-    @get("/{chat_id:uuid}")
+    @get("/{chat_id:uuid}", operation_class=Documented)
     async def read(self, chat_id: PathId, caller: CallerDep) -> ChatOut:
         return to_dto(ChatOut, await caller.services.chats.get(caller.user_id, chat_id))
 
-    @patch("/{chat_id:uuid}")
+    @patch("/{chat_id:uuid}", operation_class=Documented)
     async def update(
         self, chat_id: PathId, data: JSONBody[ChatChanges], caller: CallerDep
     ) -> ChatOut:
         updated = await caller.services.chats.update(caller.user_id, chat_id, data)
         return to_dto(ChatOut, updated)
 
-    @delete("/{chat_id:uuid}", description="Deletes the chat and its messages.")
+    @delete(
+        "/{chat_id:uuid}",
+        description="Deletes the chat and its messages.",
+        operation_class=Documented,
+    )
     async def remove(self, chat_id: PathId, caller: CallerDep) -> None:
         await caller.services.chats.delete(caller.user_id, chat_id)
 
@@ -83,12 +100,16 @@ class MessageController(Controller):
     path = "/messages"
     tags = ["messages"]
 
-    @post("/")
+    @post("/", operation_class=MESSAGE_CREATED)
     async def create(self, data: JSONBody[NewMessage], caller: CallerDep) -> MessageOut:
         created = await caller.services.messages.create(caller.user_id, data)
         return to_dto(MessageOut, created)
 
-    @get("/", description="The caller's messages, of one chat if given, oldest first.")
+    @get(
+        "/",
+        description="The caller's messages, of one chat if given, oldest first.",
+        operation_class=Documented,
+    )
     async def list(
         self,
         caller: CallerDep,
@@ -99,10 +120,10 @@ class MessageController(Controller):
         found = await caller.services.messages.list(caller.user_id, page(limit, offset), chat_id)
         return to_dtos(MessageOut, found)
 
-    @get("/{message_id:uuid}")
+    @get("/{message_id:uuid}", operation_class=Documented)
     async def read(self, message_id: PathId, caller: CallerDep) -> MessageOut:
         return to_dto(MessageOut, await caller.services.messages.get(caller.user_id, message_id))
 
-    @delete("/{message_id:uuid}")
+    @delete("/{message_id:uuid}", operation_class=Documented)
     async def remove(self, message_id: PathId, caller: CallerDep) -> None:
         await caller.services.messages.delete(caller.user_id, message_id)

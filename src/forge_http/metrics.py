@@ -1,0 +1,111 @@
+"""``GET /metrics``: Prometheus text format.
+
+Requests by route template and status (``forge_http_requests_total``) and latency
+histograms (``forge_http_request_duration_seconds``) are counted by ``RequestMetrics``,
+which wraps the whole app, outside Litestar's exception handler: Litestar's own
+Prometheus middleware sits inside it, so a request its auth middleware refuses would be
+counted with status 200 and an unknown path not at all. Open chat sockets are a gauge
+the socket route keeps; runs and jobs by state are read at scrape time. The route is
+outside ``/api/v1`` and the OpenAPI schema; it is public unless ``FORGE_METRICS_TOKEN``
+is set, in which case it wants ``Authorization: Bearer <that token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from typing import Any
+
+import anyio
+from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from forge_core.entities import JobStatus, RunStatus
+from forge_core.errors import Unauthenticated
+from forge_core.ports import Repository, RunStore
+from forge_http.security import PUBLIC
+
+# Process-wide, as prometheus_client expects (one registry per process).
+OPEN_SOCKETS = Gauge("forge_open_sockets", "Chat sockets open now")
+REQUESTS = Counter("forge_http_requests", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "forge_http_request_duration_seconds",
+    "Time to the end of the response body",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+JOBS = Gauge("forge_jobs", "Jobs of every user, by status", ["status"])
+RUNS = Gauge("forge_runs", "Inference runs of every user, by status", ["status"])
+UNMATCHED = "unmatched"  # a path no route serves: one label, whatever was asked
+
+
+class RequestMetrics:
+    """Counts each HTTP request by its route template (known once routed) and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/metrics":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            route = scope.get("path_template") or UNMATCHED
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - start)
+
+
+log = logging.getLogger("forge.metrics")
+
+
+class StatusGauges:
+    """Sets the jobs and runs gauges from one grouped count each, when scraped."""
+
+    def __init__(self, repo: Repository, runs: RunStore, timeout: float = 2.0) -> None:
+        self._repo, self._runs, self._timeout = repo, runs, timeout
+
+    async def refresh(self) -> None:
+        try:
+            with anyio.fail_after(self._timeout):
+                jobs, runs = await self._repo.jobs_by_status(), await self._runs.runs_by_status()
+        except Exception as exc:  # the scrape still answers, with the last known values
+            log.warning("metrics: counting jobs and runs failed: %s", type(exc).__name__)
+            return
+        for status in JobStatus:
+            JOBS.labels(status.value).set(jobs.get(status.value, 0))
+        for run_status in RunStatus:
+            RUNS.labels(run_status.value).set(runs.get(run_status.value, 0))
+
+
+def metrics_route(token: str | None) -> HTTPRouteHandler:
+    @get("/metrics", opt=PUBLIC, include_in_schema=False)
+    async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if token is not None:
+            sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(sent.encode(), token.encode()):
+                raise Unauthenticated("/metrics wants 'Authorization: Bearer <metrics token>'")
+        await request.app.state.status_gauges.refresh()
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

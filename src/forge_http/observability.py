@@ -1,0 +1,83 @@
+"""Request ids and structured logs.
+
+Every request gets an id: the client's ``X-Request-ID`` when it is a sane token, else a
+new one. It is echoed in the response header and kept in a context variable for as long
+as the request is handled, so each log line written meanwhile (the app's ``forge.*``
+loggers and uvicorn's access line, which is written from inside the response) carries it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-request-id"
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # anything else could forge log lines
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def incoming_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == HEADER.encode():
+            text = value.decode("latin-1")
+            if _SANE.match(text):
+                return text
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Pure ASGI, outermost: the id is set before anything else logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        rid = incoming_id(scope)
+        token = request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                headers.append((HEADER.encode(), rid.encode()))
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the current request's id (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id (and exc)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id.get(),
+        }
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
