@@ -89,6 +89,15 @@ def backend_check(backend: object) -> Check:
     return check
 
 
+def redis_check(redis: Any) -> Check:
+    """Redis answers a PING (only where the bus or the rate limits use it)."""
+
+    async def check() -> None:
+        await redis.ping()
+
+    return check
+
+
 async def resolved(provider: Any) -> Any:
     """A provider's value; one that depends on an async Resource answers a future."""
     value = provider()
@@ -97,10 +106,12 @@ async def resolved(provider: Any) -> Any:
 
 async def resolve_checks(gateways: Any) -> HealthChecks:
     """The checks over the container's gateways (resolved as the services are)."""
-    return HealthChecks(
-        {
-            "database": database_check(await resolved(gateways.repository)),
-            "object_store": object_store_check(await resolved(gateways.object_store)),
-            "inference_backend": backend_check(await resolved(gateways.inference)),
-        }
-    )
+    checks = {
+        "database": database_check(await resolved(gateways.repository)),
+        "object_store": object_store_check(await resolved(gateways.object_store)),
+        "inference_backend": backend_check(await resolved(gateways.inference)),
+    }
+    settings = gateways.core.settings()
+    if "redis" in (settings.event_bus, settings.rate_limit_store):
+        checks["redis"] = redis_check(await resolved(gateways.redis))
+    return HealthChecks(checks)

@@ -178,6 +178,37 @@ async def test_health_is_degraded_when_a_check_fails(tmp_path: Path) -> None:
     assert "disk gone" not in json.dumps(body)
 
 
+async def test_health_checks_redis_where_it_is_used(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        object_store="memory",
+        event_bus="redis",
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
+    app = create_app(build_container(settings))
+    async with AsyncTestClient(app, base_url="http://testserver.local/api/v1") as client:
+        body = (await client.get("/health")).json()
+    assert body["checks"]["redis"] == "ok" and body["status"] == "ok"
+    assert redis_url not in json.dumps(body)
+
+
+async def test_health_is_degraded_when_redis_does_not_answer(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        object_store="memory",
+        rate_limit_store="redis",
+        redis_url="redis://127.0.0.1:1/0",
+    )
+    app = create_app(build_container(settings))
+    async with AsyncTestClient(app, base_url="http://testserver.local/api/v1") as client:
+        body = (await client.get("/health")).json()
+    assert body["status"] == "degraded" and body["checks"]["redis"] == "degraded"
+    assert body["checks"]["database"] == "ok"
+
+
 def open_sockets(client: TestClient[Any]) -> float:
     text = client.get("/metrics").text
     return float(
