@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import version
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -23,6 +22,7 @@ from forge_http.openapi import tighten
 from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
 from forge_http.routes.content import content_routes
+from forge_http.routes.health import forge_version
 from forge_http.security import auth_middleware
 from forge_http.supervisor import supervising
 
@@ -69,7 +69,7 @@ def create_app(container: Application | None = None) -> Litestar:
         else None,
         openapi_config=OpenAPIConfig(
             title="Forge",
-            version=version("forge"),
+            version=forge_version(),
             description="Chat-to-3D design backend: sessions, chats, jobs and assets.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],

@@ -14,9 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+
+import forge_http
 
 # Settings a developer's shell may hold; each test says which of them it wants.
 OWN_SETTINGS = ("FORGE_", "SUPABASE_", "RUNPOD_")
+
+
+@pytest.fixture(autouse=True)
+def serve_this_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``forge serve`` runs in a temporary folder, where a relative PYTHONPATH (``src``)
+    finds nothing; point it at the code these tests import, so the server is that code."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(forge_http.__file__).resolve().parents[1]))
 
 
 def free_port() -> int:

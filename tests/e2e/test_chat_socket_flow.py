@@ -16,19 +16,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-import forge_http
 from tests.e2e.test_runpod_flow import PROMPT, serve, sign_in
 from tests.fakes.runpod import FakeRunPod
 
 pytestmark = pytest.mark.e2e
 WAIT = 20.0
-
-
-@pytest.fixture(autouse=True)
-def serve_this_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``forge serve`` runs in a temporary folder, where a relative PYTHONPATH (``src``)
-    finds nothing; point it at the code these tests import, so the server is that code."""
-    monkeypatch.setenv("PYTHONPATH", str(Path(forge_http.__file__).resolve().parents[1]))
 
 
 def socket_url(api: httpx.Client, chat_id: str, **params: str) -> str:

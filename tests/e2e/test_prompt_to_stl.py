@@ -16,19 +16,12 @@ import httpx
 import pytest
 import trimesh
 
-import forge_http
 from tests.e2e.conftest import forge_server
 from tests.e2e.test_chat_socket_flow import socket_url, subscribed, until
 from tests.e2e.test_runpod_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 ASK = "A 160 mm quadcopter frame with 3 mm thick arms, motor-to-motor 160 mm"
-
-
-@pytest.fixture(autouse=True)
-def serve_this_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server runs the code these tests import, wherever the tests run from."""
-    monkeypatch.setenv("PYTHONPATH", str(Path(forge_http.__file__).resolve().parents[1]))
 
 
 def run(api: httpx.Client, chat_id: str, body: dict[str, Any]) -> dict[str, Any]:
