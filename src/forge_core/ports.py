@@ -12,7 +12,7 @@ here). Every method documents the ``forge_core.errors`` it raises; nothing else 
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,7 @@ from forge_core.inference import InferenceBackend as InferenceBackend
 from forge_core.inference import RunState as RunState
 
 E = TypeVar("E", bound=OwnedEntity)
+T = TypeVar("T")
 
 
 class Repository(Protocol):
@@ -72,7 +73,7 @@ class Repository(Protocol):
 
     async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
         """Running jobs of every user, oldest first (``created_at``, then ``id``): what
-        the pipeline resumes at start-up."""
+        ``Pipeline.drain`` waits on."""
 
     async def jobs_by_status(self) -> dict[str, int]:
         """How many jobs of every user are in each status; a status with none is left
@@ -134,6 +135,39 @@ class RunStore(Protocol):
         so racing finalizers leave exactly one message. Raises InvalidTransition if
         ``status`` is not terminal, InvalidInput if the message is not on the run's chat
         and owner, AlreadyExists if the message id is taken."""
+
+
+class Leases(Protocol[T]):
+    """Who works on which unfinished record (an inference run, a pipeline job), so that
+    replicas sharing one database never work on the same one at once.
+
+    A lease is held by one ``worker`` (an id unique to a process start) until a time
+    written with the caller's clock; after it, anyone may claim the record. A record is
+    claimable while it is unfinished (a run queued or in progress; a job running with a
+    ``scad_code`` string in its spec) and its lease is free (never taken, released, or
+    expired). Leases are coordination, not data: the records read back without them.
+    """
+
+    async def claim(
+        self,
+        worker: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        ids: Collection[UUID] | None = None,
+    ) -> list[T]:
+        """Take up to ``limit`` claimable records (only among ``ids`` when given), oldest
+        first (``created_at``), leased to ``worker`` until ``until``; returns them. Two
+        concurrent claims never return the same record. Raises Unavailable."""
+
+    async def renew(self, worker: str, ids: Collection[UUID], until: datetime) -> set[UUID]:
+        """Extend to ``until`` the leases ``worker`` still holds among ``ids``; returns
+        the ids renewed: held by ``worker`` and unfinished (a record finished, gone or
+        taken over by another worker is left out). Raises Unavailable."""
+
+    async def release(self, worker: str, ids: Collection[UUID] | None = None) -> None:
+        """Give up ``worker``'s leases (on ``ids`` only, when given): those records are
+        claimable at once. Leases held by others are untouched. Raises Unavailable."""
 
 
 class AuthStore(Protocol):

@@ -44,7 +44,7 @@ def create_app(container: Application | None = None) -> Litestar:
         )
         try:
             async with (
-                supervising(services.runs),
+                supervising(services.supervisor),
                 pipeline_workers(services.pipeline, settings.pipeline_workers),
             ):
                 yield

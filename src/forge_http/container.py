@@ -7,6 +7,9 @@ Services (use cases). Tests and embedders swap a piece with ``provider.override(
 from __future__ import annotations
 
 import inspect
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -27,6 +30,8 @@ from forge_adapters.memory import (
     MemoryRateLimiter,
     MemoryRepository,
     MemoryRunStore,
+    memory_job_leases,
+    memory_run_leases,
 )
 from forge_adapters.mesh import TrimeshKit
 from forge_adapters.objectstore_local import LocalObjectStore
@@ -42,6 +47,8 @@ from forge_adapters.sql import (
     create_engine,
     migrate,
 )
+from forge_adapters.sql import job_leases as sql_job_leases
+from forge_adapters.sql import run_leases as sql_run_leases
 from forge_adapters.supabase import (
     GoTrue,
     SupabaseAuthProvider,
@@ -63,6 +70,7 @@ from forge_core.services import (
     Messages,
     Pipeline,
     Runs,
+    RunSupervisor,
     Sessions,
 )
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
@@ -175,9 +183,16 @@ async def open_openai_backend(
         await backend.aclose()
 
 
+def lease_owner() -> str:
+    """Who holds this process's leases: unique to one start of one process, so a
+    restarted replica never mistakes its predecessor's leases for its own."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Object(utc_now)
+    worker = providers.Singleton(lease_owner)
 
 
 class Gateways(containers.DeclarativeContainer):
@@ -200,6 +215,17 @@ class Gateways(containers.DeclarativeContainer):
         kind,
         memory=providers.Singleton(MemoryRunStore, repository, core.clock),
         sql=providers.Singleton(SqlRunStore, engine, core.clock),
+    )
+    # Leases on runs and pipeline jobs, over the same stores.
+    run_leases = providers.Selector(
+        kind,
+        memory=providers.Singleton(memory_run_leases, run_store),
+        sql=providers.Singleton(sql_run_leases, engine),
+    )
+    job_leases = providers.Selector(
+        kind,
+        memory=providers.Singleton(memory_job_leases, repository),
+        sql=providers.Singleton(sql_job_leases, engine),
     )
     # The memory log reads chats from the same memory repository.
     event_log = providers.Selector(
@@ -289,6 +315,9 @@ class Services(containers.DeclarativeContainer):
         events=events,
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
+        leases=gateways.job_leases,
+        worker=core.worker,
+        lease_seconds=core.settings.provided.lease_seconds,
     )
     jobs = providers.Singleton(
         Jobs,
@@ -308,6 +337,17 @@ class Services(containers.DeclarativeContainer):
         max_bytes=core.settings.provided.max_upload_bytes,
     )
     asset_metas = providers.Singleton(AssetMetas, repo=gateways.repository, clock=core.clock)
+    supervisor = providers.Singleton(
+        RunSupervisor,
+        runs=gateways.run_store,
+        leases=gateways.run_leases,
+        backend=gateways.inference,
+        events=events,
+        worker=core.worker,
+        pipeline=pipeline,
+        clock=core.clock,
+        lease_seconds=core.settings.provided.lease_seconds,
+    )
     runs = providers.Singleton(
         Runs,
         repo=gateways.repository,
@@ -315,7 +355,7 @@ class Services(containers.DeclarativeContainer):
         backend=gateways.inference,
         clock=core.clock,
         events=events,
-        pipeline=pipeline,
+        supervisor=supervisor,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
         limits=limits,
     )
@@ -345,6 +385,7 @@ class ServiceSet:
     asset_metas: AssetMetas
     events: ChatEvents
     runs: Runs
+    supervisor: RunSupervisor
     pipeline: Pipeline
     content: AssetContent
     limits: RateLimits

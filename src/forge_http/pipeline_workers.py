@@ -1,6 +1,12 @@
 """The pipeline's worker pool: ``FORGE_PIPELINE_WORKERS`` tasks, started in the app's
-lifespan, each taking one job at a time off the pipeline's queue. Renders run as
-subprocesses and mesh work in threads, so the event loop stays free for requests."""
+lifespan, each claiming one job at a time (by lease, so replicas never share one).
+Renders run as subprocesses and mesh work in threads, so the event loop stays free for
+requests.
+
+At shutdown the workers claim nothing more and get ``SHUTDOWN_GRACE`` seconds to finish
+the jobs they hold (within uvicorn's graceful shutdown); what is left is cancelled (a
+render in progress is killed) and its leases released, so another replica redoes those
+jobs at once."""
 
 from __future__ import annotations
 
@@ -12,26 +18,34 @@ from collections.abc import AsyncIterator
 from forge_core.errors import ForgeError
 from forge_core.services import Pipeline
 
+#: Seconds the workers get at shutdown to finish their jobs before they are cancelled.
+SHUTDOWN_GRACE = 20.0
+#: How long a release at shutdown may take; past it the leases lapse on their own.
+RELEASE_TIMEOUT = 5.0
+
 log = logging.getLogger("forge.pipeline")
 
 
 @contextlib.asynccontextmanager
 async def pipeline_workers(
-    pipeline: Pipeline, workers: int
+    pipeline: Pipeline, workers: int, grace: float = SHUTDOWN_GRACE
 ) -> AsyncIterator[list[asyncio.Task[None]]]:
-    """Resume the jobs a stopped process left running, then run ``workers`` pipeline
-    loops for the duration of the block; cancel them after (a render in progress is
-    killed with its task, and its job resumed at the next start)."""
-    try:
-        await pipeline.resume()
-    except ForgeError as exc:  # the database away at start-up: serve anyway
-        log.warning("pipeline jobs not resumed: %s", exc.detail)
+    """Run ``workers`` pipeline loops for the duration of the block; then stop them as
+    the module docstring says."""
     tasks = [
         asyncio.create_task(pipeline.work(), name=f"forge-pipeline-{i}") for i in range(workers)
     ]
     try:
         yield tasks
     finally:
-        for task in tasks:
+        pipeline.stop()
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        if late:
+            log.warning("pipeline: %d job(s) cancelled at shutdown, left to another", len(late))
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(pipeline.release_all(), RELEASE_TIMEOUT)
+        except (ForgeError, TimeoutError) as exc:
+            log.warning("pipeline leases not released (they lapse on their own): %r", exc)

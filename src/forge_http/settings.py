@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     auto_migrate: bool | None = None
     render_timeout: float = Field(120.0, gt=0, le=3600)
     pipeline_workers: int = Field(2, ge=1, le=64)
+    # How long a replica's claim on a run or job lasts without a heartbeat: the longest
+    # another replica waits to take over the work of one that died.
+    lease_seconds: int = Field(30, ge=2, le=30)
     build_volume: Annotated[tuple[float, float, float], NoDecode] = (256.0, 256.0, 256.0)
     scad_library: Path | None = None
     supabase_url: str | None = Field(None, validation_alias=_unprefixed("SUPABASE_URL"))

@@ -1,6 +1,7 @@
 """``forge serve`` pointed at the fake RunPod: a queued run completes and its assistant
-message is stored; and a run in flight survives a SIGKILL of the server, finishing once,
-with one assistant message and no second submission."""
+message is stored; a run in flight survives a SIGKILL of the server, finishing once (in
+the next process, once the dead one's lease lapses), with one assistant message and no
+second submission; and a server stopped gracefully releases its runs at once."""
 
 from __future__ import annotations
 
@@ -29,9 +30,12 @@ PROMPT = {
 
 
 @contextmanager
-def serve(workdir: Path, fake: FakeRunPod) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``forge serve`` on the fake RunPod; yields its API root and the process (so a test
-    may kill it); stopped with SIGTERM after, unless it is gone already."""
+def serve(
+    workdir: Path, fake: FakeRunPod, **settings: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``forge serve`` on the fake RunPod, with more ``FORGE_*`` settings; yields its API
+    root and the process (so a test may kill it); stopped with SIGTERM after, unless it
+    is gone already."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     env.update(
@@ -39,6 +43,7 @@ def serve(workdir: Path, fake: FakeRunPod) -> Iterator[tuple[str, subprocess.Pop
         RUNPOD_ENDPOINT_ID=fake.endpoint_id,
         RUNPOD_API_KEY=fake.api_key,
     )
+    env.update({f"FORGE_{name.upper()}": value for name, value in settings.items()})
     log_path = workdir / f"serve-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -72,9 +77,12 @@ def sign_in(api: httpx.Client) -> str:
     return str(api.post("/chats", json={"session_id": session["id"]}).json()["id"])
 
 
-def assistants(api: httpx.Client, chat_id: str, count: int = 1) -> list[dict[str, Any]]:
-    """The chat's assistant messages, once there are ``count`` (polled, bounded)."""
-    deadline = time.monotonic() + 30
+def assistants(
+    api: httpx.Client, chat_id: str, count: int = 1, within: float = 30
+) -> list[dict[str, Any]]:
+    """The chat's assistant messages, once there are ``count`` (polled, at most
+    ``within`` seconds)."""
+    deadline = time.monotonic() + within
     while True:
         found = api.get("/messages", params={"chat_id": chat_id}).json()
         replies = [m for m in found if m["role"] == "assistant"]
@@ -101,18 +109,44 @@ def test_a_queued_run_completes_and_its_message_is_stored(tmp_path: Path) -> Non
 
 
 def test_a_run_in_flight_survives_a_sigkill(tmp_path: Path) -> None:
+    # A short lease: the next process takes the dead one's run over after it lapses.
     with FakeRunPod(run_delay=3.0).running() as fake:
-        with serve(tmp_path, fake) as (base, process), httpx.Client(base_url=base) as api:
+        with (
+            serve(tmp_path, fake, lease_seconds="3") as (base, process),
+            httpx.Client(base_url=base) as api,
+        ):
             chat_id = sign_in(api)
             queued = api.post(f"/chats/{chat_id}/runpod", json=PROMPT)
             assert queued.status_code == 202, queued.text
+            time.sleep(1.0)  # claimed and polled by this process: its lease is held
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
         assert fake.count("run") == 1
-        with serve(tmp_path, fake) as (base, _), httpx.Client(base_url=base) as api:
+        with (
+            serve(tmp_path, fake, lease_seconds="3") as (base, _),
+            httpx.Client(base_url=base) as api,
+        ):
             sign_in(api)
             [reply] = assistants(api, chat_id)
             assert reply["content"].startswith("process_requirements")
             time.sleep(1.0)  # a second finalize, if there were one, would show by now
             assert len(assistants(api, chat_id)) == 1
+        assert fake.count("run") == 1
+
+
+def test_a_gracefully_stopped_servers_runs_are_taken_over_at_once(tmp_path: Path) -> None:
+    # The default 30 s lease: only a released lease lets the next process finish the run
+    # within 15 s (the run itself takes 3 s).
+    with FakeRunPod(run_delay=3.0).running() as fake:
+        with serve(tmp_path, fake) as (base, process), httpx.Client(base_url=base) as api:
+            chat_id = sign_in(api)
+            queued = api.post(f"/chats/{chat_id}/runpod", json=PROMPT)
+            assert queued.status_code == 202, queued.text
+            time.sleep(1.0)  # claimed and polled by this process
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)  # uvicorn shuts down, then re-raises the signal
+        with serve(tmp_path, fake) as (base, _), httpx.Client(base_url=base) as api:
+            sign_in(api)
+            [reply] = assistants(api, chat_id, within=15)
+            assert reply["content"].startswith("process_requirements")
         assert fake.count("run") == 1

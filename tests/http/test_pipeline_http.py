@@ -90,3 +90,11 @@ def test_pipeline_settings() -> None:
             load_settings(_env_file=None, build_volume=bad)
     with pytest.raises(SettingsError, match="FORGE_PIPELINE_WORKERS"):
         load_settings(_env_file=None, pipeline_workers=0)
+
+
+def test_lease_settings() -> None:
+    assert load_settings(_env_file=None).lease_seconds == 30
+    assert load_settings(_env_file=None, lease_seconds="2").lease_seconds == 2
+    for bad in (1, 31, 0, "soon"):
+        with pytest.raises(SettingsError, match="invalid setting FORGE_LEASE_SECONDS"):
+            load_settings(_env_file=None, lease_seconds=bad)

@@ -9,12 +9,19 @@ import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from forge_adapters.memory import MemoryEventLog, MemoryObjectStore, MemoryRepository
+from forge_adapters.memory import (
+    MemoryEventLog,
+    MemoryLeases,
+    MemoryObjectStore,
+    MemoryRepository,
+    memory_job_leases,
+)
 from forge_adapters.openscad import OpenSCADRenderer, RenderLimits
 from forge_adapters.template_backend import execute
 from forge_core.commands import JobChanges, NewChat, NewJob, NewSession
@@ -22,6 +29,7 @@ from forge_core.entities import Asset, AssetMeta, ChatEvent, Job, JobStatus
 from forge_core.errors import Unavailable
 from forge_core.inference import JobInput
 from forge_core.services import ChatEvents, Chats, Jobs, Page, Pipeline, Sessions
+from forge_http.pipeline_workers import pipeline_workers
 from tests.fakes.mesh import FakeMeshKit, measure
 
 pytestmark = [
@@ -57,6 +65,28 @@ class World:
     jobs: Jobs
     session_id: UUID
     chat_id: UUID
+    leases: MemoryLeases[Job]
+
+    def replica(self, worker: str, lease_seconds: float = 30) -> Pipeline:
+        """Another pipeline on the same stores: another replica, or the next process."""
+        return Pipeline(
+            self.repo,
+            OpenSCADRenderer(),
+            FakeMeshKit(EVERY_FORMAT),
+            self.store,
+            self.events,
+            leases=self.leases,
+            worker=worker,
+            lease_seconds=lease_seconds,
+            scan_interval=0.05,
+        )
+
+    async def claimable(self) -> list[UUID]:
+        """The jobs a worker could claim now (claimed by a probe, then released)."""
+        now = datetime.now(UTC)
+        found = await self.leases.claim("probe", now, now + timedelta(seconds=30), 100)
+        await self.leases.release("probe")
+        return [job.id for job in found]
 
     async def chat_events(self) -> list[tuple[str, dict[str, Any]]]:
         found = await self.events.since(OWNER, self.chat_id, 0)
@@ -75,11 +105,21 @@ async def make_world(
     store = MemoryObjectStore()
     events = ChatEvents(repo, MemoryEventLog(repo), QuietBus())
     renderer = OpenSCADRenderer(limits=RenderLimits(timeout=render_seconds), executable=executable)
-    pipeline = Pipeline(repo, renderer, FakeMeshKit(formats), store, events)
+    leases = memory_job_leases(repo)
+    pipeline = Pipeline(
+        repo,
+        renderer,
+        FakeMeshKit(formats),
+        store,
+        events,
+        leases=leases,
+        worker="first",
+        scan_interval=0.05,
+    )
     session = await Sessions(repo).create(OWNER, NewSession(name="s"))
     chat = await Chats(repo).create(OWNER, NewChat(session_id=session.id, title="a frame"))
     jobs = Jobs(repo, queue=pipeline)
-    return World(repo, store, events, pipeline, jobs, session.id, chat.id)
+    return World(repo, store, events, pipeline, jobs, session.id, chat.id, leases)
 
 
 def template(model_type: str) -> str:
@@ -94,7 +134,7 @@ async def test_a_template_model_becomes_assets_with_part_meta() -> None:
     job = await world.pipeline.submit_scad(
         OWNER, world.chat_id, template("drone"), requirements, prompt="a drone frame"
     )
-    assert job.status is JobStatus.RUNNING and world.pipeline.queued == 1
+    assert job.status is JobStatus.RUNNING and await world.claimable() == [job.id]
 
     ended = await world.pipeline.run(OWNER, job.id)
 
@@ -196,13 +236,8 @@ async def test_an_endless_render_times_out_and_the_worker_goes_on() -> None:
     endless = "minkowski() { sphere(10, $fn=200); cube(10); sphere(3, $fn=100); }"
     slow = await world.pipeline.submit_scad(OWNER, world.chat_id, endless)
     quick = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(5);")
-    worker = asyncio.create_task(world.pipeline.work())
-    try:
+    async with working(world.pipeline):
         await asyncio.wait_for(world.pipeline.drain(), 60)
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
     failed = await world.job(slow.id)
     assert failed.status is JobStatus.FAILED
     assert failed.error == "render failed: scad: the render took longer than 1 s"
@@ -213,7 +248,7 @@ async def test_start_queues_only_jobs_that_carry_scad() -> None:
     world = await make_world()
     plain = await world.jobs.create(OWNER, NewJob(session_id=world.session_id, prompt="a chair"))
     started = await world.jobs.start(OWNER, plain.id)
-    assert started.status is JobStatus.RUNNING and world.pipeline.queued == 0
+    assert started.status is JobStatus.RUNNING and await world.claimable() == []
     assert await world.pipeline.run(OWNER, plain.id) == started  # not the pipeline's: untouched
 
     spec = {"scad_code": "cube(2);", "chat_id": str(world.chat_id)}
@@ -221,12 +256,12 @@ async def test_start_queues_only_jobs_that_carry_scad() -> None:
         OWNER, NewJob(session_id=world.session_id, prompt="a cube", spec=spec)
     )
     await world.jobs.start(OWNER, scad_job.id)
-    assert world.pipeline.queued == 1
+    assert await world.claimable() == [scad_job.id]
     patched = await world.jobs.create(
         OWNER, NewJob(session_id=world.session_id, prompt="a cube", spec=spec)
     )
     await world.jobs.update(OWNER, patched.id, JobChanges(status=JobStatus.RUNNING))
-    assert world.pipeline.queued == 2  # a PATCH to running is a start too
+    assert await world.claimable() == [scad_job.id, patched.id]  # a PATCH is a start too
     ended = await world.pipeline.run(OWNER, scad_job.id)
     assert ended is not None and ended.status is JobStatus.SUCCEEDED
     listed = await world.jobs.list(OWNER, Page())
@@ -242,22 +277,73 @@ async def test_a_job_cancelled_meanwhile_stays_cancelled() -> None:
     assert await world.chat_events() == []
 
 
-async def test_running_jobs_left_by_a_stopped_process_are_resumed() -> None:
+@contextlib.asynccontextmanager
+async def working(*pipelines: Pipeline, each: int = 1) -> AsyncIterator[None]:
+    """``each`` work loops per pipeline for the block; cancelled after."""
+    tasks = [asyncio.create_task(p.work()) for p in pipelines for _ in range(each)]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_jobs_held_by_a_stopped_process_are_taken_over_when_the_lease_lapses() -> None:
     world = await make_world()
     left = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(3);")
     plain = await world.jobs.create(OWNER, NewJob(session_id=world.session_id, prompt="a chair"))
     await world.jobs.start(OWNER, plain.id)
-    restarted = Pipeline(world.repo, OpenSCADRenderer(), FakeMeshKit(EVERY_FORMAT), world.store)
-    assert await restarted.resume() == 1  # the job with SCAD only
-    worker = asyncio.create_task(restarted.work())
-    try:
+    now = datetime.now(UTC)  # a process claimed the job, then died (no release)
+    lease = timedelta(seconds=1)
+    [held] = await world.leases.claim("dead", now, now + lease, 10)  # the job with SCAD only
+    assert held.id == left.id
+    restarted = world.replica("restarted")
+    async with working(restarted):
+        await asyncio.sleep(0.3)
+        assert world.leases.holder(left.id) == "dead"  # not taken before the lease lapses
         await asyncio.wait_for(restarted.drain(), 60)
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
     assert (await world.job(left.id)).status is JobStatus.SUCCEEDED
     assert (await world.job(plain.id)).status is JobStatus.RUNNING
+
+
+async def test_released_jobs_are_taken_over_at_once() -> None:
+    world = await make_world()
+    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(3);")
+    now = datetime.now(UTC)
+    await world.leases.claim("stopping", now, now + timedelta(seconds=30), 10)
+    await world.leases.release("stopping")  # a graceful shutdown
+    other = world.replica("other")
+    async with working(other):
+        await asyncio.wait_for(other.drain(), 20)  # far less than the 30 s lease
+    assert (await world.job(job.id)).status is JobStatus.SUCCEEDED
+
+
+async def test_two_replicas_run_each_job_once() -> None:
+    world = await make_world()
+    jobs = [await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);") for _ in range(4)]
+    first, second = world.replica("one"), world.replica("two")
+    async with working(first, second, each=2):
+        await asyncio.wait_for(first.drain(), 120)
+    for job in jobs:
+        assert (await world.job(job.id)).status is JobStatus.SUCCEEDED
+        assets = await world.repo.list(Asset, OWNER, where={"job_id": job.id})
+        assert sorted(a.asset_type for a in assets).count("stl") == 1  # one run's assets
+    started = [d["job_id"] for t, d in await world.chat_events() if t == "job.started"]
+    assert sorted(started) == sorted(str(job.id) for job in jobs)
+    assert world.leases.holder(jobs[0].id) is None  # released once ended
+
+
+async def test_a_stopped_pipeline_claims_nothing_and_releases_its_leases() -> None:
+    world = await make_world()
+    world.pipeline.stop()
+    await asyncio.wait_for(world.pipeline.work(), 5)  # returns at once: it is stopping
+    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
+    assert (await world.job(job.id)).status is JobStatus.RUNNING
+    now = datetime.now(UTC)
+    await world.leases.claim("first", now, now + timedelta(seconds=30), 10)
+    await world.pipeline.release_all()
+    assert await world.claimable() == [job.id]
 
 
 async def test_events_never_reach_another_users_chat() -> None:
@@ -299,3 +385,30 @@ async def test_a_failed_store_stage_leaves_no_assets_or_objects() -> None:
     assert await world.repo.list(Asset, OWNER) == []
     assert len(store.written) == 3
     assert [key for key in store.written if await store.exists(key)] == []
+
+
+async def held(world: World, job_id: UUID, worker: str) -> None:
+    """Once ``worker`` holds the job's lease (polled: a lease is a row, not an event)."""
+    while True:
+        if world.leases.holder(job_id) == worker:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_shutdown_lets_a_job_finish_within_the_grace_period() -> None:
+    world = await make_world()
+    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
+    async with pipeline_workers(world.pipeline, 1, grace=60):
+        await asyncio.wait_for(held(world, job.id, "first"), 10)
+    assert (await world.job(job.id)).status is JobStatus.SUCCEEDED
+    assert world.leases.holder(job.id) is None
+
+
+async def test_shutdown_cancels_a_job_past_the_grace_period_and_releases_it() -> None:
+    world = await make_world(render_seconds=60)
+    endless = "minkowski() { sphere(10, $fn=200); cube(10); sphere(3, $fn=100); }"
+    job = await world.pipeline.submit_scad(OWNER, world.chat_id, endless)
+    async with pipeline_workers(world.pipeline, 1, grace=0.2):
+        await asyncio.wait_for(held(world, job.id, "first"), 10)
+    assert (await world.job(job.id)).status is JobStatus.RUNNING  # left for another replica
+    assert await world.claimable() == [job.id]  # at once: the lease was released

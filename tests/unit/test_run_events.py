@@ -11,7 +11,7 @@ import pytest
 from forge_core.entities import Chat, ChatEvent, RunStatus
 from forge_core.errors import Unavailable
 from forge_core.services.run_events import RUNPOD_STATUS
-from forge_core.services.runs import TIMED_OUT
+from forge_core.services.run_supervisor import TIMED_OUT
 from tests.unit.test_runs_service import World, ask, make_world
 
 pytestmark = pytest.mark.anyio
@@ -34,10 +34,10 @@ async def test_a_run_reports_queued_in_progress_then_completed(world: World) -> 
     run, message = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None and message is not None
     world.backend.advance(run.backend_run_id, RunStatus.IN_PROGRESS)
-    await world.runs.poll_once(world.clock.advance(1))
+    await world.supervisor.poll_once(world.clock.advance(1))
     output = {"status": "success", "content": "a frame", "requirements_json": {"arms": 4}}
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, output)
-    [done] = await world.runs.poll_once(world.clock.advance(10))
+    [done] = await world.supervisor.poll_once(world.clock.advance(10))
     [reply] = await world.messages("assistant")
     queued, status, completed = await logged(world)
     assert wire(queued) == {
@@ -65,7 +65,7 @@ async def test_a_failed_run_reports_its_status_and_error(world: World) -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.FAILED, error="CUDA out of memory")
-    await world.runs.poll_once(world.clock.advance(1))
+    await world.supervisor.poll_once(world.clock.advance(1))
     failed = (await logged(world))[-1]
     assert wire(failed) == {
         "type": "runpod.failed",
@@ -79,7 +79,7 @@ async def test_a_failed_run_reports_its_status_and_error(world: World) -> None:
 async def test_a_run_past_its_deadline_reports_timed_out(world: World) -> None:
     request = ask(metadata_json={"status_timeout_seconds": 5})
     await world.runs.start(world.owner, world.chat.id, request)
-    await world.runs.poll_once(world.clock.advance(6))
+    await world.supervisor.poll_once(world.clock.advance(6))
     failed = (await logged(world))[-1]
     assert (failed.data["status"], failed.data["error"]) == ("TIMED_OUT", TIMED_OUT)
 
@@ -88,7 +88,7 @@ async def test_a_health_run_reports_its_output_and_no_message(world: World) -> N
     run, _ = await world.runs.start(world.owner, world.chat.id, ask("health", ""))
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, {"status": "healthy"})
-    await world.runs.poll_once(world.clock.advance(1))
+    await world.supervisor.poll_once(world.clock.advance(1))
     queued, completed = await logged(world)
     assert queued.data["message_id"] is None
     assert (completed.data["message"], completed.data["output"]) == (None, {"status": "healthy"})
@@ -112,7 +112,7 @@ async def test_a_chat_deleted_mid_run_breaks_nothing(world: World) -> None:
     assert run.backend_run_id is not None
     await world.repo.delete(Chat, world.chat.id, world.owner)
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, "cube(10);")
-    assert await world.runs.poll_once(world.clock.advance(1)) == []
+    assert await world.supervisor.poll_once(world.clock.advance(1)) == []
     assert await world.events.log.since(world.owner, world.chat.id, 0) == []
 
 

@@ -1,5 +1,5 @@
 """The Runs use cases over the memory adapters and a fake clock: starting runs on a
-chat, and the supervisor step that polls and finalizes them."""
+chat, and the supervisor step that claims, polls and finalizes them."""
 
 from __future__ import annotations
 
@@ -17,15 +17,24 @@ from hypothesis import strategies as st
 from forge_adapters.memory import (
     MemoryEventLog,
     MemoryInferenceBackend,
+    MemoryLeases,
     MemoryRepository,
     MemoryRunStore,
+    memory_run_leases,
 )
 from forge_core.commands import RunRequest
 from forge_core.entities import Chat, InferenceRun, Message, RunStatus, Session
 from forge_core.errors import InvalidInput, NotFound, RateLimited, Unavailable
-from forge_core.inference import Action, JobInput, RunPolicy, RunState, Turn
+from forge_core.inference import Action, InferenceBackend, JobInput, RunPolicy, RunState, Turn
 from forge_core.services.events import ChatEvents
-from forge_core.services.runs import LOST, POLL_DELAYS, TIMED_OUT, Runs, status_timeout
+from forge_core.services.run_supervisor import (
+    LOST,
+    POLL_DELAYS,
+    TIMED_OUT,
+    RunSupervisor,
+    ScadPipeline,
+)
+from forge_core.services.runs import Runs, status_timeout
 from tests.fakes.event_bus import RecordingBus
 
 pytestmark = pytest.mark.anyio
@@ -52,14 +61,34 @@ class World:
     backend: MemoryInferenceBackend
     clock: FakeClock
     runs: Runs
+    supervisor: RunSupervisor
+    leases: MemoryLeases[InferenceRun]
     owner: UUID
     chat: Chat
     events: ChatEvents
     bus: RecordingBus
 
-    def another(self, **kwargs: Any) -> Runs:
-        """A second service over the same stores: another poller, or the next process."""
-        return Runs(self.repo, self.store, self.backend, self.clock, events=self.events, **kwargs)
+    def another(
+        self, backend: InferenceBackend | None = None, pipeline: ScadPipeline | None = None
+    ) -> RunSupervisor:
+        """A second supervisor over the same stores: another replica, or the next process."""
+        return RunSupervisor(
+            self.store,
+            self.leases,
+            backend or self.backend,
+            events=self.events,
+            worker=f"replica-{uuid4()}",
+            pipeline=pipeline,
+            clock=self.clock,
+        )
+
+    def pair(self, backend: InferenceBackend) -> tuple[Runs, RunSupervisor]:
+        """A replica on another backend: the service that starts runs and its supervisor."""
+        supervisor = self.another(backend)
+        runs = Runs(
+            self.repo, self.store, backend, self.clock, events=self.events, supervisor=supervisor
+        )
+        return runs, supervisor
 
     async def messages(self, role: str | None = None) -> list[Message]:
         found = await self.repo.list(Message, self.owner, where={"chat_id": self.chat.id})
@@ -75,7 +104,9 @@ async def add_chat(repo: MemoryRepository, owner: UUID) -> Chat:
     return chat
 
 
-async def make_world(hold: bool = True, **kwargs: Any) -> World:
+async def make_world(
+    hold: bool = True, pipeline: ScadPipeline | None = None, **kwargs: Any
+) -> World:
     clock = FakeClock()
     repo = MemoryRepository()
     store = MemoryRunStore(repo, clock)
@@ -84,8 +115,12 @@ async def make_world(hold: bool = True, **kwargs: Any) -> World:
     chat = await add_chat(repo, owner)
     bus = RecordingBus()
     events = ChatEvents(repo, MemoryEventLog(repo), bus, clock)
-    runs = Runs(repo, store, backend, clock, events=events, **kwargs)
-    return World(repo, store, backend, clock, runs, owner, chat, events, bus)
+    leases = memory_run_leases(store)
+    supervisor = RunSupervisor(
+        store, leases, backend, events=events, worker="first", pipeline=pipeline, clock=clock
+    )
+    runs = Runs(repo, store, backend, clock, events=events, supervisor=supervisor, **kwargs)
+    return World(repo, store, backend, clock, runs, supervisor, leases, owner, chat, events, bus)
 
 
 @pytest.fixture
@@ -154,7 +189,7 @@ async def test_health_sends_no_history_and_stores_no_message(world: World) -> No
     assert world.backend.submitted[0].to_payload() == {"action": "health", "prompt": ""}
     assert [m.content for m in await world.messages()] == ["hello"]
     world.backend.advance(run.backend_run_id or "", RunStatus.COMPLETED, {"status": "ok"})
-    [done] = await world.runs.poll_once(world.clock.advance(1))
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
     assert done.status is RunStatus.COMPLETED and done.result_message_id is None
     assert [m.content for m in await world.messages()] == ["hello"]
 
@@ -232,7 +267,8 @@ async def test_runs_beyond_the_per_user_limit_are_rate_limited() -> None:
     first = next(r for r in await world.store.list_unfinished() if r.user_id == world.owner)
     assert first.backend_run_id is not None
     world.backend.advance(first.backend_run_id, RunStatus.COMPLETED, "done")
-    assert [run.id for run in await world.runs.poll_once(world.clock.advance(1))] == [first.id]
+    finished = await world.supervisor.poll_once(world.clock.advance(1))
+    assert [run.id for run in finished] == [first.id]
     await world.runs.start(world.owner, world.chat.id, ask())
 
 
@@ -300,15 +336,15 @@ async def test_a_refused_submission_leaves_nothing_stored(world: World) -> None:
 async def test_a_completed_run_becomes_one_assistant_message(world: World) -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
-    assert await world.runs.poll_once(world.clock.advance(1)) == []
+    assert await world.supervisor.poll_once(world.clock.advance(1)) == []
     world.backend.advance(run.backend_run_id, RunStatus.IN_PROGRESS)
     world.clock.advance(1)
-    assert await world.runs.poll_once() == []
+    assert await world.supervisor.poll_once() == []
     assert (await world.store.get(world.owner, run.id)).status is RunStatus.IN_PROGRESS
     output = {"scad_code": "cube(10);", "requirements_json": {"model_type": "box"}}
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, output)
     world.clock.advance(5)
-    [done] = await world.runs.poll_once()
+    [done] = await world.supervisor.poll_once()
     [reply] = await world.messages("assistant")
     assert (done.id, done.status, done.result_message_id) == (
         run.id,
@@ -319,22 +355,23 @@ async def test_a_completed_run_becomes_one_assistant_message(world: World) -> No
         "cube(10);",
         {"requirements_json": {"model_type": "box"}},
     )
-    assert await world.runs.poll_once(world.clock.advance(60)) == []
+    assert await world.supervisor.poll_once(world.clock.advance(60)) == []
     assert len(await world.messages("assistant")) == 1
 
 
 async def test_racing_pollers_store_one_message_per_run() -> None:
     world = await make_world(hold=False)  # every run completes at once
     started = [await world.runs.start(world.owner, world.chat.id, ask()) for _ in range(5)]
-    pollers = [world.another(max_runs_per_user=5) for _ in range(3)] + [world.runs]
+    pollers = [world.another() for _ in range(3)] + [world.supervisor]
     finished: list[list[InferenceRun]] = []
+    now = world.clock.advance(1)
 
-    async def poll(runs: Runs) -> None:
-        finished.append(await runs.poll_once(world.clock.advance(0)))
+    async def poll(supervisor: RunSupervisor) -> None:
+        finished.append(await supervisor.poll_once(now))
 
     async with anyio.create_task_group() as group:
-        for runs in pollers:
-            group.start_soon(poll, runs)
+        for supervisor in pollers:
+            group.start_soon(poll, supervisor)
     done = [run.id for batch in finished for run in batch]
     assert sorted(done) == sorted(run.id for run, _ in started)
     replies = await world.messages("assistant")
@@ -348,7 +385,7 @@ async def test_a_failed_run_keeps_the_workers_error(world: World) -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.FAILED, error="ValueError: bad prompt")
-    [done] = await world.runs.poll_once(world.clock.advance(1))
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
     assert (done.status, done.error) == (RunStatus.FAILED, "ValueError: bad prompt")
     assert await world.messages("assistant") == []
 
@@ -357,7 +394,7 @@ async def test_a_cancelled_run_without_a_reason_gets_a_readable_one(world: World
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.CANCELLED)
-    [done] = await world.runs.poll_once(world.clock.advance(1))
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
     assert done.status is RunStatus.CANCELLED and done.error and "cancelled" in done.error
 
 
@@ -365,8 +402,8 @@ async def test_a_run_past_its_deadline_is_cancelled_and_timed_out(world: World) 
     request = ask(metadata_json={"status_timeout_seconds": 30})
     run, _ = await world.runs.start(world.owner, world.chat.id, request)
     assert run.backend_run_id is not None
-    assert await world.runs.poll_once(world.clock.advance(29)) == []
-    [done] = await world.runs.poll_once(world.clock.advance(1))
+    assert await world.supervisor.poll_once(world.clock.advance(29)) == []
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
     assert (done.status, done.error) == (RunStatus.TIMED_OUT, TIMED_OUT)
     assert (await world.backend.status(run.backend_run_id)).status is RunStatus.CANCELLED
     assert await world.messages("assistant") == []
@@ -376,7 +413,7 @@ async def test_an_expired_result_fails_the_run_clearly(world: World) -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     world.backend.expire(run.backend_run_id)
-    [done] = await world.runs.poll_once(world.clock.advance(1))
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
     assert (done.status, done.error) == (RunStatus.FAILED, LOST)
 
 
@@ -395,30 +432,30 @@ class FlakyBackend(MemoryInferenceBackend):
 
 async def test_an_unavailable_backend_leaves_the_run_for_later(world: World) -> None:
     backend = FlakyBackend()
-    runs = Runs(world.repo, world.store, backend, world.clock, events=world.events)
+    runs, supervisor = world.pair(backend)
     run, _ = await runs.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     backend.down = True
-    assert await runs.poll_once(world.clock.advance(1)) == []
+    assert await supervisor.poll_once(world.clock.advance(1)) == []
     assert (await world.store.get(world.owner, run.id)).status is RunStatus.QUEUED
     backend.down = False
     backend.advance(run.backend_run_id, RunStatus.COMPLETED, "ok")
-    [done] = await runs.poll_once(world.clock.advance(10))
+    [done] = await supervisor.poll_once(world.clock.advance(10))
     assert done.status is RunStatus.COMPLETED
 
 
 async def test_a_run_is_not_polled_before_it_is_due(world: World) -> None:
     backend = FlakyBackend()
-    runs = Runs(world.repo, world.store, backend, world.clock, events=world.events)
+    runs, supervisor = world.pair(backend)
     await runs.start(world.owner, world.chat.id, ask())
     expected_waits = [*POLL_DELAYS, POLL_DELAYS[-1], POLL_DELAYS[-1]]
     for wait in expected_waits:
         before = len(backend.polls)
-        await runs.poll_once(world.clock.advance(wait - 0.01))
+        await supervisor.poll_once(world.clock.advance(wait - 0.01))
         assert len(backend.polls) == before, "polled early"
-        due = runs.next_due()
+        due = supervisor.next_due()
         assert due is not None and due == world.clock.now + timedelta(seconds=0.01)
-        await runs.poll_once(world.clock.advance(0.01))
+        await supervisor.poll_once(world.clock.advance(0.01))
         assert len(backend.polls) == before + 1
     assert max(POLL_DELAYS) <= 5
 
@@ -445,8 +482,8 @@ async def test_a_new_instance_resumes_the_runs_another_started(world: World) -> 
 async def test_a_run_whose_chat_is_deleted_is_dropped_quietly(world: World) -> None:
     await world.runs.start(world.owner, world.chat.id, ask())
     await world.repo.delete(Chat, world.chat.id, world.owner)
-    assert await world.runs.poll_once(world.clock.advance(1)) == []
-    assert world.runs.next_due() is None
+    assert await world.supervisor.poll_once(world.clock.advance(1)) == []
+    assert world.supervisor.next_due() is None
 
 
 @settings(max_examples=25, deadline=None)
@@ -462,7 +499,7 @@ async def test_every_run_ends_once_whatever_the_backend_does(steps: list[str]) -
             world.backend.advance(run.backend_run_id, RunStatus.FAILED, error="boom")
         elif step == "expire":
             world.backend.expire(run.backend_run_id)
-    finished = await world.runs.poll_once(world.clock.advance(1))
+    finished = await world.supervisor.poll_once(world.clock.advance(1))
     finished += await world.another().poll_once(world.clock.advance(7200))
     assert sorted(r.id for r in finished) == sorted(r.id for r, _ in started)
     assert len(await world.messages("assistant")) == steps.count("completed")
@@ -518,8 +555,9 @@ async def test_a_completed_generate_scad_run_hands_its_scad_to_the_pipeline(
     )
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, output)
-    await world.runs.poll_once(world.clock.advance(1))
-    await world.another(pipeline=pipeline).poll_once(world.clock.advance(10))  # a 2nd poller
+    await world.supervisor.poll_once(world.clock.advance(1))
+    # a 2nd replica, once the first one's leases lapse: the run ended once, handed once
+    await world.another(pipeline=pipeline).poll_once(world.clock.advance(60))
     expected = [(world.owner, world.chat.id, handed, wanted, "Generate SCAD", run.id)]
     assert pipeline.submitted == (expected if handed else [])
 
@@ -530,5 +568,5 @@ async def test_a_failed_generate_scad_run_hands_nothing() -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask("generate_scad"))
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.FAILED, {"scad_code": "cube(1);"}, "x")
-    await world.runs.poll_once(world.clock.advance(1))
+    await world.supervisor.poll_once(world.clock.advance(1))
     assert pipeline.submitted == []

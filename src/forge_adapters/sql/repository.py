@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,6 +31,11 @@ E = TypeVar("E", bound=OwnedEntity)
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     kind: tuple(f.name for f in fields(kind)) for kind in TABLES
 }
+
+
+def _select(kind: type[Any], table: Table) -> Select[Any]:
+    """The kind's own columns (a job row also holds its lease, which is no field)."""
+    return select(*(table.c[name] for name in _FIELDS[kind]))
 
 
 def _table(kind: type[Any]) -> Table:
@@ -73,7 +78,7 @@ class SqlRepository:
             return found[0]
         with translate_errors():
             async with self._engine.connect() as conn:
-                statement = select(table).where(_owned_by(table, entity_id, owner))
+                statement = _select(kind, table).where(_owned_by(table, entity_id, owner))
                 row = (await conn.execute(statement)).mappings().first()
         if row is None:
             raise NotFound(kind_name(kind), entity_id)
@@ -97,7 +102,7 @@ class SqlRepository:
             return self._fast_reads.fetch(
                 kind, table, conditions, ordered=True, limit=limit, offset=offset
             )
-        statement = select(table).where(table.c.user_id == owner)
+        statement = _select(kind, table).where(table.c.user_id == owner)
         for field, value in (where or {}).items():
             statement = statement.where(table.c[field] == value)
         statement = statement.order_by(table.c.created_at, table.c.id).limit(limit).offset(offset)
@@ -146,7 +151,7 @@ class SqlRepository:
     async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
         table = TABLES[Job]
         statement = (
-            select(table)
+            _select(Job, table)
             .where(table.c.status == JobStatus.RUNNING)
             .order_by(table.c.created_at, table.c.id)
             .limit(limit)

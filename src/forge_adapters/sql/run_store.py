@@ -29,6 +29,8 @@ from .tables import RUNS, TABLES
 CHATS = TABLES[Chat]
 MESSAGES = TABLES[Message]
 _UNFINISHED = sorted(status.value for status in RUN_UNFINISHED)
+#: The run's own columns: the row's lease (``leases.py``) is not part of the entity.
+_COLUMNS = tuple(RUNS.c[f.name] for f in fields(InferenceRun))
 
 
 class _Lost(Exception):
@@ -80,7 +82,7 @@ class SqlRunStore:
 
     async def list_unfinished(self, limit: int = 100) -> list[InferenceRun]:
         statement = (
-            select(RUNS)
+            select(*_COLUMNS)
             .where(RUNS.c.status.in_(_UNFINISHED))
             .order_by(RUNS.c.created_at, RUNS.c.id)
             .limit(limit)
@@ -158,7 +160,7 @@ class SqlRunStore:
     async def _select_one(self, where: ColumnElement[bool]) -> InferenceRun | None:
         with translate_errors():
             async with self._engine.connect() as conn:
-                row = (await conn.execute(select(RUNS).where(where))).mappings().first()
+                row = (await conn.execute(select(*_COLUMNS).where(where))).mappings().first()
         return None if row is None else InferenceRun(**row)
 
     async def _clash(self, run: InferenceRun) -> ForgeError:
@@ -178,5 +180,5 @@ class SqlRunStore:
 
 
 async def _returning(conn: Any, statement: Update) -> InferenceRun | None:
-    row = (await conn.execute(statement.returning(*RUNS.c))).mappings().first()
+    row = (await conn.execute(statement.returning(*_COLUMNS))).mappings().first()
     return None if row is None else InferenceRun(**row)

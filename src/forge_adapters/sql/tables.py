@@ -7,6 +7,9 @@ Every owned table has ``user_id`` (FK to users, ON DELETE CASCADE) and its paren
 ``runs`` (InferenceRun) go with their user and chat; their message ids become NULL when
 the message goes; (user_id, idempotency_key) is unique (NULL keys never clash).
 ``chat_events`` go with their chat and user.
+``runs`` and ``jobs`` carry a lease (``lease_owner``, ``lease_expires_at``: which
+replica works on the row until when; ``forge_adapters.sql.leases``). It is not part of
+the entity, so readers select the entity's columns, never the whole row.
 Change a table here, then add a migration (``alembic revision --autogenerate``).
 """
 
@@ -138,7 +141,11 @@ class MessageRow(SQLModel, table=True):
 
 class JobRow(SQLModel, table=True):
     __tablename__ = "jobs"
-    __table_args__ = _order_indexes("jobs", "session_id")
+    __table_args__ = (
+        *_order_indexes("jobs", "session_id"),
+        Index("ix_jobs_status_order", "status", "created_at", "id"),
+        Index("ix_jobs_lease_owner", "lease_owner"),
+    )
     id: UUID = _pk()
     user_id: UUID = _ref("jobs", "user_id", "users")
     session_id: UUID = _ref("jobs", "session_id", "sessions")
@@ -152,6 +159,8 @@ class JobRow(SQLModel, table=True):
     error: str | None = _str(nullable=True, text=True)
     created_at: datetime = _time()
     updated_at: datetime = _time()
+    lease_owner: str | None = _str(nullable=True)
+    lease_expires_at: datetime | None = _time(nullable=True)
 
 
 class AssetRow(SQLModel, table=True):
@@ -193,6 +202,7 @@ class RunRow(SQLModel, table=True):
         Index("ix_runs_owner_status", "user_id", "status"),
         Index("ix_runs_chat_id", "chat_id"),
         Index("uq_runs_owner_idempotency_key", "user_id", "idempotency_key", unique=True),
+        Index("ix_runs_lease_owner", "lease_owner"),
     )
     id: UUID = _pk()
     user_id: UUID = _ref("runs", "user_id", "users")
@@ -209,6 +219,8 @@ class RunRow(SQLModel, table=True):
     requirements_json: JsonObject | None = _json()
     created_at: datetime = _time()
     updated_at: datetime = _time()
+    lease_owner: str | None = _str(nullable=True)
+    lease_expires_at: datetime | None = _time(nullable=True)
 
 
 class ChatEventRow(SQLModel, table=True):

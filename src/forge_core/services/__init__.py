@@ -5,6 +5,7 @@ from forge_core.services.events import ChatEvents, jsonable
 from forge_core.services.pipeline import Pipeline
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
+from forge_core.services.run_supervisor import RunSupervisor
 from forge_core.services.runs import Runs
 from forge_core.services.workspace import Chats, Messages, Sessions
 
@@ -22,6 +23,7 @@ __all__ = [
     "Page",
     "Pipeline",
     "Records",
+    "RunSupervisor",
     "Runs",
     "Sessions",
     "jsonable",

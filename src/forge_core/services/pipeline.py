@@ -1,26 +1,36 @@
 """The 3D pipeline: a job's SCAD becomes checked, exported, stored assets.
 
-A job enters the pipeline running: ``Jobs.start`` (pending -> running, as in the seed)
-or ``submit_scad`` puts it on an in-process queue, and ``work`` loops (a bounded number
-of them, started by the front end) take jobs off it and run the stages in
-``pipeline_stages``: render -> qa -> export -> store. The job then ends succeeded, or
-failed with ``error`` naming the stage (and ``qa`` when QA ran); nothing escapes as an
-exception. Progress goes to the chat named in ``spec.chat_id``, if any.
+A job enters the pipeline running, with SCAD: ``Jobs.start`` (pending -> running, as
+in the seed) or ``submit_scad``. Its row is then the queue: ``work`` loops (a bounded
+number per replica, started by the front end) each claim one such job by lease
+(``ports.Leases``), so replicas sharing the database never run a job twice, and run the
+stages in ``pipeline_stages``: render -> qa -> export -> store, renewing the lease every
+third of its length meanwhile. A loop with nothing to claim waits for a job started on
+this replica (``enqueue`` wakes it) or ``scan_interval`` seconds (for one started
+elsewhere, or left by a replica that died: claimable once its lease lapses).
+
+The job then ends succeeded, or failed with ``error`` naming the stage (and ``qa`` when
+QA ran); nothing escapes as an exception. Progress goes to the chat named in
+``spec.chat_id``, if any. ``stop`` (a graceful shutdown) ends the loops after their
+current job; the front end cancels what is left after a grace period, then releases
+the leases (``release_all``) so another replica redoes those jobs at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from forge_core.entities import Chat, Clock, Job, JobStatus, JsonObject, utc_now
 from forge_core.errors import ForgeError, NotFound, StaleObject
 from forge_core.lifecycle import transition
-from forge_core.ports import MeshKit, ObjectStore, Renderer, Repository
+from forge_core.ports import Leases, MeshKit, ObjectStore, Renderer, Repository
 from forge_core.services.events import ChatEvents
 from forge_core.services.pipeline_stages import Model, StageFailed, Stages, Stored
 from forge_core.services.production import scad_of
@@ -29,6 +39,8 @@ log = logging.getLogger("forge.pipeline")
 
 STAGES = ("render", "qa", "export", "store")
 DEFAULT_BUILD_VOLUME = (256.0, 256.0, 256.0)
+#: Seconds an idle worker waits before looking for jobs started on other replicas.
+SCAN_INTERVAL = 1.0
 
 
 def chat_of(job: Job) -> UUID | None:
@@ -40,7 +52,8 @@ def chat_of(job: Job) -> UUID | None:
 
 
 class Pipeline:
-    """Queue jobs with SCAD and run them; see the module docstring."""
+    """Claim jobs with SCAD and run them; see the module docstring. Without ``leases``
+    the pipeline only runs the jobs it is given (``run``): ``work`` needs them."""
 
     def __init__(
         self,
@@ -53,18 +66,23 @@ class Pipeline:
         build_volume: tuple[float, float, float] = DEFAULT_BUILD_VOLUME,
         clock: Clock = utc_now,
         new_id: Callable[[], UUID] = uuid4,
+        leases: Leases[Job] | None = None,
+        worker: str = "pipeline",
+        lease_seconds: float = 30.0,
+        scan_interval: float = SCAN_INTERVAL,
     ) -> None:
         self.repo, self.events, self.clock, self.new_id = repo, events, clock, new_id
         self.stages = Stages(repo, renderer, mesh, store, build_volume, clock, new_id)
-        self._queue: asyncio.Queue[tuple[UUID, UUID]] = asyncio.Queue()
+        self.leases, self.worker = leases, worker
+        self.lease = timedelta(seconds=lease_seconds)
+        self.scan_interval = scan_interval
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._busy = 0
 
     def enqueue(self, job: Job) -> None:
-        """Queue a running job that carries SCAD for the next free worker."""
-        self._queue.put_nowait((job.user_id, job.id))
-
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
+        """A running job with SCAD was stored here: wake an idle worker to claim it."""
+        self._wake.set()
 
     async def submit_scad(
         self,
@@ -76,8 +94,8 @@ class Pipeline:
         prompt: str | None = None,
         run_id: UUID | None = None,
     ) -> Job:
-        """Make a running job for SCAD a chat produced, in the chat's session, and queue
-        it. Raises NotFound if the chat is not the owner's."""
+        """Make a running job for SCAD a chat produced, in the chat's session, for the
+        next free worker. Raises NotFound if the chat is not the owner's."""
         chat = await self.repo.get(Chat, chat_id, owner)
         spec: JsonObject = {"scad_code": scad_code, "chat_id": str(chat_id)}
         if requirements_json is not None:
@@ -100,28 +118,84 @@ class Pipeline:
         self.enqueue(job)
         return job
 
-    async def resume(self) -> int:
-        """Queue again the running jobs with SCAD that a stopped process left unfinished;
-        returns how many. Safe with one process per database only (docs/pipeline.md)."""
-        left = [job for job in await self.repo.running_jobs() if scad_of(job) is not None]
-        for job in left:
-            self.enqueue(job)
-        return len(left)
-
     async def work(self) -> None:
-        """Take jobs off the queue and run them, forever (until cancelled)."""
-        while True:
-            owner, job_id = await self._queue.get()
+        """Claim jobs one at a time and run them, until ``stop`` (or cancelled). A
+        failed claim (the database away) is logged and tried again after a scan."""
+        leases = self._leases()
+        while not self._stopping:
+            self._wake.clear()  # a wake-up from here on is kept for the wait below
             try:
-                await self.run(owner, job_id)
+                now = self.clock()
+                claimed = await leases.claim(self.worker, now, now + self.lease, 1)
+            except ForgeError as exc:
+                log.warning("pipeline: claiming a job failed: %s", exc.detail)
+                claimed = []
+            if not claimed:
+                await self._idle()
+                continue
+            self._busy += 1
+            try:
+                await self._run_held(claimed[0])
             except Exception:  # one broken job must not stop the worker
-                log.exception("pipeline job %s crashed", job_id)
+                log.exception("pipeline job %s crashed", claimed[0].id)
             finally:
-                self._queue.task_done()
+                self._busy -= 1
 
-    async def drain(self) -> None:
-        """Wait until every queued job has been run (for tests and embedders)."""
-        await self._queue.join()
+    def stop(self) -> None:
+        """Claim no more jobs: each ``work`` loop ends after its current one."""
+        self._stopping = True
+        self._wake.set()
+
+    async def release_all(self) -> None:
+        """Give up this worker's leases (jobs cancelled at shutdown), so another replica
+        claims them at once. Raises Unavailable (the leases then lapse on their own)."""
+        await self._leases().release(self.worker)
+
+    async def drain(self, poll: float = 0.05) -> None:
+        """Wait until no job with SCAD is left running, here or on another replica (for
+        tests and embedders; ``work`` loops must be running)."""
+        while True:  # other replicas' jobs end in their database rows, not in an event
+            if not self._busy and not any(scad_of(j) for j in await self.repo.running_jobs()):
+                return
+            await asyncio.sleep(poll)
+
+    def _leases(self) -> Leases[Job]:
+        if self.leases is None:
+            raise RuntimeError("this pipeline has no leases: it runs only the jobs it is given")
+        return self.leases
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.scan_interval)
+
+    async def _run_held(self, job: Job) -> None:
+        """Run a claimed job, renewing its lease meanwhile; stop it if the lease is lost
+        (another replica took the job over after a database outage)."""
+        leases = self._leases()
+        task = asyncio.create_task(self.run(job.user_id, job.id))
+        ended: Job | None = None
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self.lease.total_seconds() / 3)
+                if not task.done() and not await self._renew(leases, job):
+                    log.warning("pipeline job %s: lease lost; left to its new holder", job.id)
+                    task.cancel()
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                ended = await task
+        if ended is None or ended.status is not JobStatus.RUNNING:
+            await leases.release(self.worker, [job.id])
+        # A job still running here has SCAD the pipeline will not take: its lease is
+        # left to lapse, so it is looked at again a lease later, not in a busy loop.
+
+    async def _renew(self, leases: Leases[Job], job: Job) -> bool:
+        try:
+            return job.id in await leases.renew(self.worker, [job.id], self.clock() + self.lease)
+        except ForgeError as exc:  # the database away: keep working, try again later
+            log.warning("pipeline job %s: lease not renewed: %s", job.id, exc.detail)
+            return True
 
     async def run(self, owner: UUID, job_id: UUID) -> Job | None:
         """Run one job's stages and store the outcome; returns the job as it ends, or

@@ -30,7 +30,8 @@ def scad_of(job: Job) -> str | None:
 
 
 class JobQueue(Protocol):
-    """Where a started job with SCAD goes to be rendered (``services.pipeline``)."""
+    """Told of each job started with SCAD, which waits (running) for a pipeline worker
+    to claim it (``services.pipeline``)."""
 
     def enqueue(self, job: Job) -> None: ...
 

@@ -1,4 +1,4 @@
-"""Inference runs on a chat: start one, and supervise the unfinished ones until each ends.
+"""Inference runs on a chat: start one (``run_supervisor`` polls it until it ends).
 
 ``Runs.start`` does its steps in this order, so that a crash anywhere loses no run a
 client was told about and nothing is ever submitted twice:
@@ -10,8 +10,8 @@ client was told about and nothing is ever submitted twice:
 3. submit it to the backend: if that is refused (Unavailable, RateLimited...) the
    error goes to the caller and nothing has been stored;
 4. store the user's message;
-5. ``RunStore.add`` the run, queued, with the backend's run id: from here the
-   supervisor finishes it, in this process or in the next one.
+5. ``RunStore.add`` the run, queued, with the backend's run id: from here a
+   supervisor finishes it, in this replica or another.
 
 A crash between 3 and 5 leaves at most a backend job nobody stored (its result is never
 read, so it never becomes a message) and, between 4 and 5, a user message without a run;
@@ -22,103 +22,53 @@ refused submission would leave a half-made run. If step 4 or 5 fails, the submit
 is cancelled (best effort) and the message removed; losing an idempotency-key race
 answers the winner's run.
 
-``Runs.poll_once`` is one supervisor step, with no sleeping (the loop is the caller's).
-Each run is polled on its own backoff schedule, ``POLL_DELAYS`` seconds apart, the last
-one repeating: quickly at first, then every 5 s at most. A run this instance has not seen
-yet (started elsewhere, or before a restart) is due at once; a run past its deadline is
-due at once too.
-
-A run reports to its chat (``run_events``): ``runpod.queued`` once stored, then the status
-change and the end, each sent by the poller that made the change (so the end is reported
-once). A crash between storing the run and reporting it loses only the queued event.
-
-A completed ``generate_scad`` run whose output holds SCAD (``forge_core.scad_source``)
-hands it to the 3D pipeline as a new job in the chat's session, checked against the
-run's ``requirements_json`` (or the output's). The hand-off follows the finalize, so a
-crash between the two leaves the answer stored and no job: the client can start one
-with ``POST /jobs``.
+The run is then the supervisor's (``run_supervisor``): it is polled by whichever
+replica holds its lease, this one first if it claims it (``started`` tells the local
+supervisor when the first poll is due). It sends ``runpod.queued`` once stored; a crash
+between storing the run and reporting it loses only that event.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from forge_core.commands import RunRequest
-from forge_core.entities import (
-    Chat,
-    Clock,
-    InferenceRun,
-    JsonObject,
-    Message,
-    RunStatus,
-    utc_now,
-)
-from forge_core.errors import (
-    AlreadyExists,
-    ForgeError,
-    InvalidInput,
-    NotFound,
-    RateLimited,
-    Unavailable,
-)
+from forge_core.entities import Chat, Clock, InferenceRun, Message, utc_now
+from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound, RateLimited
 from forge_core.inference import (
     Action,
     InferenceBackend,
     JobInput,
     RunPolicy,
-    RunState,
     Turn,
     normalize_action,
-    output_to_message,
 )
 from forge_core.ports import Repository, RunStore
 from forge_core.rate_limits import RateLimits
-from forge_core.scad_source import scad_from_output
 from forge_core.services import run_events
 from forge_core.services.events import ChatEvents
+from forge_core.services.run_supervisor import POLL_DELAYS
 
 DEFAULT_TIMEOUT = 7200.0
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 7 * 24 * 3600.0
 TIMEOUT_FIELD = "metadata_json.status_timeout_seconds"
-#: Seconds between two polls of one run: the n-th wait is POLL_DELAYS[n], then the last.
-POLL_DELAYS = (0.25, 0.5, 0.5, 1.0, 1.0, 2.0, 3.0, 5.0)
 #: How long after the deadline a finished result is still kept by the backend (ttl).
 RESULT_GRACE = 1800.0
-LOST = "the run's result is no longer available (it expired, or was lost in a restart)"
-TIMED_OUT = "timed out"
 _HISTORY_PAGE = 200
-_POLL_FAILURES = (Unavailable, RateLimited)
 
 
-@dataclass(frozen=True, slots=True)
-class _Due:
-    at: datetime
-    polls: int
+class StartedRuns(Protocol):
+    """The local supervisor, told of each run started here (``RunSupervisor``)."""
 
-
-class ScadPipeline(Protocol):
-    """Where a completed ``generate_scad`` run's SCAD goes (``services.Pipeline``)."""
-
-    async def submit_scad(
-        self,
-        owner: UUID,
-        chat_id: UUID,
-        scad_code: str,
-        requirements_json: JsonObject | None = None,
-        *,
-        prompt: str | None = None,
-        run_id: UUID | None = None,
-    ) -> Any: ...
+    def started(self, run: InferenceRun) -> None: ...
 
 
 class Runs:
-    """Start and supervise inference runs; see the module docstring for the order."""
+    """Start inference runs; see the module docstring for the order."""
 
     def __init__(
         self,
@@ -129,22 +79,16 @@ class Runs:
         new_id: Callable[[], UUID] = uuid4,
         *,
         events: ChatEvents,
-        pipeline: ScadPipeline | None = None,
+        supervisor: StartedRuns | None = None,
         max_runs_per_user: int = 5,
         limits: RateLimits | None = None,
-        poll_delays: Sequence[float] = POLL_DELAYS,
-        scan_limit: int = 1000,
-        concurrency: int = 16,
     ) -> None:
-        if not poll_delays or max_runs_per_user < 1:
-            raise ValueError("poll_delays must not be empty, max_runs_per_user at least 1")
+        if max_runs_per_user < 1:
+            raise ValueError("max_runs_per_user must be at least 1")
         self.repo, self.runs, self.backend, self.events = repo, runs, backend, events
-        self.pipeline = pipeline
+        self.supervisor = supervisor
         self.clock, self.new_id = clock, new_id
         self.max_runs_per_user, self.limits = max_runs_per_user, limits
-        self.poll_delays = tuple(poll_delays)
-        self.scan_limit, self.concurrency = scan_limit, concurrency
-        self._due: dict[UUID, _Due] = {}
 
     # -- start ---------------------------------------------------------------------------
 
@@ -198,7 +142,8 @@ class Runs:
                 if known is not None:
                     return await self._replay(known, chat_id)
             raise
-        self._due[run.id] = _Due(now + timedelta(seconds=self._delay(0)), 1)
+        if self.supervisor is not None:
+            self.supervisor.started(run)
         await run_events.queued(self.events, run, message)
         return run, message
 
@@ -206,7 +151,7 @@ class Runs:
         if await self.runs.count_unfinished(owner) >= self.max_runs_per_user:
             raise RateLimited(
                 f"at most {self.max_runs_per_user} runs in flight per user; wait for one to end",
-                retry_after=int(max(self.poll_delays)) or 1,
+                retry_after=int(max(POLL_DELAYS)) or 1,
             )
 
     async def _job(
@@ -266,137 +211,6 @@ class Runs:
         if message is not None:
             with contextlib.suppress(NotFound):
                 await self.repo.delete(Message, message.id, message.user_id)
-
-    # -- supervise -----------------------------------------------------------------------
-
-    def next_due(self) -> datetime | None:
-        """When the earliest run this instance knows is due (None: none known). Runs
-        started elsewhere are found by the next ``poll_once``."""
-        return min((due.at for due in self._due.values()), default=None)
-
-    async def poll_once(self, now: datetime | None = None) -> list[InferenceRun]:
-        """Poll every unfinished run that is due, once; finalize those that ended.
-        Returns the runs this call finished (a run another poller finished is skipped)."""
-        now = now or self.clock()
-        unfinished = await self.runs.list_unfinished(limit=self.scan_limit)
-        if len(unfinished) < self.scan_limit:
-            alive = {run.id for run in unfinished}
-            self._due = {key: due for key, due in self._due.items() if key in alive}
-        due = [run for run in unfinished if self._is_due(run, now)]
-        finished: list[InferenceRun] = []
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def poll(run: InferenceRun) -> None:
-            async with gate:
-                done = await self._poll(run, now)
-            if done is not None:
-                finished.append(done)
-
-        async with asyncio.TaskGroup() as group:
-            for run in due:
-                group.create_task(poll(run))
-        return finished
-
-    def _is_due(self, run: InferenceRun, now: datetime) -> bool:
-        due = self._due.get(run.id)
-        return due is None or now >= due.at or now >= run.deadline
-
-    def _delay(self, polls: int) -> float:
-        return self.poll_delays[min(polls, len(self.poll_delays) - 1)]
-
-    def _later(self, run: InferenceRun, now: datetime) -> None:
-        polls = self._due[run.id].polls if run.id in self._due else 0
-        self._due[run.id] = _Due(now + timedelta(seconds=self._delay(polls)), polls + 1)
-
-    async def _poll(self, run: InferenceRun, now: datetime) -> InferenceRun | None:
-        if now >= run.deadline:
-            return await self._time_out(run, now)
-        if run.backend_run_id is None:
-            return await self._end(run, None, RunStatus.FAILED, "the run was never submitted")
-        try:
-            state = await self.backend.status(run.backend_run_id)
-        except NotFound:
-            return await self._end(run, None, RunStatus.FAILED, LOST)
-        except _POLL_FAILURES:
-            self._later(run, now)
-            return None
-        return await self._apply(run, state, now)
-
-    async def _apply(
-        self, run: InferenceRun, state: RunState, now: datetime
-    ) -> InferenceRun | None:
-        if state.status is RunStatus.COMPLETED:
-            # A health check stores no message, neither the prompt nor the answer.
-            health = run.action == Action.HEALTH.value
-            reply = None if health else self._reply(run, state.output, now)
-            return await self._end(run, reply, RunStatus.COMPLETED, output=state.output)
-        if state.status.finished:
-            error = state.error or f"the backend reports the run {state.status.value}"
-            return await self._end(run, None, state.status, error)
-        if state.status is RunStatus.IN_PROGRESS and run.status is RunStatus.QUEUED:
-            moved = await self.runs.set_status(run, RunStatus.IN_PROGRESS, RunStatus.QUEUED)
-            if moved is not None:  # only the poller that moved it reports the change
-                await run_events.status(self.events, moved, RunStatus.IN_PROGRESS)
-        self._later(run, now)
-        return None
-
-    async def _time_out(self, run: InferenceRun, now: datetime) -> InferenceRun | None:
-        """Cancel the run on the backend and end it as timed out, unless the cancel
-        shows it completed after all."""
-        state = None
-        if run.backend_run_id is not None:
-            try:
-                state = await self.backend.cancel(run.backend_run_id)
-            except (NotFound, *_POLL_FAILURES):
-                state = None
-        if state is not None and state.status is RunStatus.COMPLETED:
-            return await self._apply(run, state, now)
-        return await self._end(run, None, RunStatus.TIMED_OUT, TIMED_OUT)
-
-    async def _end(
-        self,
-        run: InferenceRun,
-        message: Message | None,
-        status: RunStatus,
-        error: str | None = None,
-        output: Any = None,
-    ) -> InferenceRun | None:
-        """Finalize the run; the poller whose finalize won (exactly one) reports it."""
-        self._due.pop(run.id, None)
-        done = await self.runs.finalize(run, message, status, error)
-        if done is not None:
-            await run_events.ended(self.events, done, message, output)
-            await self._hand_off(done, output)
-        return done
-
-    async def _hand_off(self, run: InferenceRun, output: Any) -> None:
-        """Give a completed ``generate_scad`` run's SCAD to the pipeline, if it has any."""
-        if self.pipeline is None or run.action != Action.GENERATE_SCAD.value:
-            return
-        scad = scad_from_output(output) if run.status is RunStatus.COMPLETED else None
-        if scad is None:
-            return
-        requirements = run.requirements_json
-        if requirements is None and isinstance(output, dict):
-            found = output.get("requirements_json")
-            requirements = found if isinstance(found, dict) else None
-        with contextlib.suppress(ForgeError):  # the chat may be gone: the run still ended
-            await self.pipeline.submit_scad(
-                run.user_id, run.chat_id, scad, requirements, prompt=run.prompt, run_id=run.id
-            )
-
-    def _reply(self, run: InferenceRun, output: Any, now: datetime) -> Message:
-        draft = output_to_message(output)
-        return Message(
-            id=self.new_id(),
-            user_id=run.user_id,
-            chat_id=run.chat_id,
-            role="assistant",
-            content=draft.content,
-            metadata_json=draft.metadata_json,
-            created_at=now,
-            updated_at=now,
-        )
 
 
 def status_timeout(metadata: dict[str, Any] | None) -> float:
