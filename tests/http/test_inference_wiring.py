@@ -16,7 +16,8 @@ from forge_adapters.runpod import RunPodBackend
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.inference import RunStatus
 from forge_http import Settings, build_container
-from forge_http.container import Application, runpod_config, shutdown
+from forge_http.container import Application, shutdown
+from forge_http.gateway_factories import runpod_config
 from forge_http.settings import SettingsError, load_settings
 from tests.contract.inference import REQUIREMENTS
 from tests.e2e.conftest import forge_command
