@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from forge_core.errors import ForgeError
 from forge_http.settings import Settings, SettingsError, load_settings
+
+#: On SIGTERM, how long requests and sockets in flight have to end before they are cut.
+GRACE_SECONDS = 30
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,15 +40,35 @@ def serve(settings: Settings) -> None:
     from forge_http.log_config import uvicorn_log_config
 
     app = create_app(build_container(settings))
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
-        proxy_headers=True,
-        timeout_graceful_shutdown=30,
-    )
+    with _stopping_by_signal_is_success():
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=uvicorn_log_config(settings.log_format, settings.log_level),
+            proxy_headers=True,
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    pass
+
+
+@contextlib.contextmanager
+def _stopping_by_signal_is_success() -> Iterator[None]:
+    """uvicorn stops gracefully on SIGTERM or SIGINT, then raises the signal again for
+    the handler it found: the default one would end the process by the signal (status
+    143, or a KeyboardInterrupt traceback) after a clean stop. With a no-op there, a
+    graceful stop exits 0."""
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {stop: signal.signal(stop, _ignore) for stop in stops}
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def migrate(settings: Settings) -> None:

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,31 +41,80 @@ def forge_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "forge_http.cli"]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running ``forge serve``: its base URL, its process (a test may signal it) and
+    the file its output goes to."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def api(self) -> str:
+        return f"{self.base}/api/v1"
+
+
+@contextmanager
+def forge_process(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start ``forge serve`` in ``workdir`` with ``env`` over the caller's environment
+    (less its own settings); yield it once it answers. After the block it is stopped with
+    SIGTERM, unless a test has stopped it already."""
+    with forge_processes(workdir, [env or {}]) as (server,):
+        yield server
+
+
+@contextmanager
+def forge_processes(workdir: Path, envs: list[dict[str, str]]) -> Iterator[tuple[Server, ...]]:
+    """``forge_process`` for several servers, started (and stopped) side by side."""
+    processes: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:
+        stack.callback(stop, processes)
+        servers = []
+        for env in envs:
+            servers.append(stack.enter_context(_launched(workdir, env)))
+            processes.append(servers[-1].process)
+        for server in servers:
+            wait_until_up(server.base, server.process, server.log)
+        yield tuple(servers)
+
+
+@contextmanager
+def _launched(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
+    environment.update(env)
+    log_path = workdir / f"serve-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*forge_command(), "serve", "--port", str(port)],
+            cwd=workdir,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        yield Server(f"http://127.0.0.1:{port}", process, log_path)
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to those still running, then the grace it gives them (plus a margin)
+    before a SIGKILL."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextmanager
 def forge_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``forge serve`` in ``workdir`` on its embedded defaults; yield its base URL."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
-    environment.update(env or {})
-    log = (workdir / f"serve-{port}.log").open("w")
-    process = subprocess.Popen(
-        [*forge_command(), "serve", "--port", str(port)],
-        cwd=workdir,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process, workdir / f"serve-{port}.log")
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with forge_process(workdir, env) as server:
+        yield server.base
 
 
 def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:

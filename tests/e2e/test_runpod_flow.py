@@ -5,7 +5,6 @@ second submission; and a server stopped gracefully releases its runs at once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import OWN_SETTINGS, forge_command, free_port, wait_until_up
+from tests.e2e.conftest import forge_process
 from tests.fakes.runpod import FakeRunPod
 
 pytestmark = pytest.mark.e2e
@@ -36,34 +35,14 @@ def serve(
     """``forge serve`` on the fake RunPod, with more ``FORGE_*`` settings; yields its API
     root and the process (so a test may kill it); stopped with SIGTERM after, unless it
     is gone already."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
-    env.update(
-        RUNPOD_BASE_URL=fake.base_url,
-        RUNPOD_ENDPOINT_ID=fake.endpoint_id,
-        RUNPOD_API_KEY=fake.api_key,
-    )
+    env = {
+        "RUNPOD_BASE_URL": fake.base_url,
+        "RUNPOD_ENDPOINT_ID": fake.endpoint_id,
+        "RUNPOD_API_KEY": fake.api_key,
+    }
     env.update({f"FORGE_{name.upper()}": value for name, value in settings.items()})
-    log_path = workdir / f"serve-{port}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*forge_command(), "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base, process, log_path)
-            yield f"{base}/api/v1", process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    with forge_process(workdir, env) as server:
+        yield server.api, server.process
 
 
 def sign_in(api: httpx.Client) -> str:

@@ -13,6 +13,11 @@ TIMED_OUT past its policy's executionTimeout. A finished job's result is kept
 
 Faults are queued per route with ``inject``: an HTTP status (429 with Retry-After, 5xx),
 a slow answer, a malformed body, or a dropped connection.
+
+Every request is logged in ``calls`` (route, job id, caller, arrival time). RunPod has one
+URL; so that a test can tell its clients apart (two replicas of one service), each may be
+given its own door, ``base_url_for(name)``: the same routes under ``/as/{name}/v2``,
+logged with that caller.
 """
 
 from __future__ import annotations
@@ -72,6 +77,17 @@ class Job:
         return limit is not None and self.run_delay > limit / 1000
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request as the fake saw it: ``at`` is ``time.monotonic()`` on arrival."""
+
+    method: str
+    route: str
+    job_id: str | None
+    caller: str | None
+    at: float
+
+
 @dataclass
 class Fault:
     route: str | None
@@ -92,6 +108,7 @@ class FakeRunPod:
     clock: Callable[[], float] = time.monotonic  # the jobs' time; tests may step it by hand
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, route)
     jobs: dict[str, Job] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -100,6 +117,24 @@ class FakeRunPod:
     def base_url(self) -> str:
         assert self._server is not None, "start the fake first"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
+
+    def base_url_for(self, caller: str) -> str:
+        """The base URL of a door of the caller's own (letters, digits, '-')."""
+        return self.base_url.removesuffix("/v2") + f"/as/{caller}/v2"
+
+    def finish_soon(self, seconds: float = 0.0) -> None:
+        """End every job still queued or running ``seconds`` from now: a test's way to
+        hold jobs for as long as it needs (a long ``run_delay``), then let them go."""
+        with self._lock:
+            now = self.clock()
+            for job in self.jobs.values():
+                if job.cancelled_at is None and now < job.finished_at():
+                    job.run_delay = max(0.0, now + seconds - job.started())
+
+    def polls(self, job_id: str) -> list[Call]:
+        """The status requests for one job, in the order they arrived."""
+        with self._lock:
+            return [c for c in self.calls if c.route == "status" and c.job_id == job_id]
 
     def inject(
         self,
@@ -238,13 +273,18 @@ class RunPodHandler(BaseHTTPRequestHandler):
     def route(self, method: str) -> None:
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
+        caller = None
+        if len(parts) > 2 and parts[0] == "as":  # a test's door: see FakeRunPod.base_url_for
+            caller, parts = parts[1], parts[2:]
         body = self.read_body()
         fake = self.runpod
         if len(parts) < 3 or parts[0] != "v2" or parts[1] != fake.endpoint_id:
             return self.answer(404, {"error": "endpoint not found"})
         name, rest = parts[2], parts[3:]
+        job_id = rest[0] if rest else None
         with fake._lock:
             fake.requests.append((method, name))
+            fake.calls.append(Call(method, name, job_id, caller, time.monotonic()))
             fault = fake.take_fault(name)
         if fault is not None and self.apply(fault):
             return None

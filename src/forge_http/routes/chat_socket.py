@@ -14,6 +14,10 @@ does (its events follow on every socket of the chat; ``sync`` changes nothing he
 an ``error`` frame (``status_code`` and ``detail``, as the HTTP errors, and a rate
 limit's ``retry_after``) and the socket stays open. The handler catches errors because a
 socket has no response to map them to.
+
+A socket can go under a send: the client left, or the server is stopping (uvicorn closes
+every socket with 1012 on SIGTERM, so that clients reconnect to another replica with
+``since``). The stream then ends quietly: there is no one left to tell.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from uuid import UUID
 
 import anyio
 from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
 
 from forge_core.entities import ChatEvent
 from forge_core.errors import ForgeError, NotFound, RateLimited, Unauthenticated
@@ -45,6 +50,10 @@ CLOSE_BAD_REQUEST, CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND = 4400, 4401, 4404
 CLOSE_UNAVAILABLE, CLOSE_GOING_AWAY = 1011, 1001
 #: Events read from the log per query while replaying.
 REPLAY_PAGE = 500
+
+
+class Gone(Exception):
+    """The socket closed under a send."""
 
 
 class Refused(Exception):
@@ -134,8 +143,13 @@ class ChatStream:
         self.last = event.seq
 
     async def send(self, text: str) -> None:
+        """Send one frame. Raises Gone if the socket has closed (uvicorn's
+        ClientDisconnected is an OSError)."""
         async with self._send_lock:
-            await self.socket.send_text(text)
+            try:
+                await self.socket.send_text(text)
+            except (WebSocketDisconnect, OSError) as exc:
+                raise Gone from exc
 
 
 @websocket("/chat-socket/{chat_id:uuid}", opt=PUBLIC)
@@ -154,7 +168,9 @@ async def chat_socket(socket: WebSocket[Any, Any, Any], chat_id: PathId) -> None
     OPEN_SOCKETS.inc()
     try:
         await ChatStream(socket, services, user_id, chat_id).run(since)
-    except NotFound:  # the chat was deleted while the socket replayed it
+    except* Gone:
+        pass  # nothing to send on a socket that is closed
+    except* NotFound:  # the chat was deleted while the socket replayed it
         await socket.close(CLOSE_NOT_FOUND, "chat not found")
     finally:
         OPEN_SOCKETS.dec()
