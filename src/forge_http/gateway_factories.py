@@ -36,8 +36,15 @@ from forge_http.settings import Settings
 
 
 async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The database engine, migrated first where settings say so; disposed at shutdown."""
-    engine = create_engine(settings.database_url)
+    """The database engine, migrated first where settings say so; disposed at shutdown.
+    A server database gets the pool the settings size; SQLite keeps its own."""
+    pool: dict[str, int] = {}
+    if settings.database_url.startswith("postgres"):
+        pool = {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+        }
+    engine = create_engine(settings.database_url, **pool)
     try:
         if settings.migrates_on_start:
             await migrate(engine)
