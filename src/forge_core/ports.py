@@ -80,6 +80,14 @@ class Repository(Protocol):
         out. For the metrics, so one grouped count, not a read of the rows."""
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A claim on one record: held by ``worker`` until ``until`` (see ``Leases``)."""
+
+    worker: str
+    until: datetime
+
+
 class RunStore(Protocol):
     """Durable inference runs, for the supervisor that polls and finalizes them.
 
@@ -87,10 +95,13 @@ class RunStore(Protocol):
     its chat (and so with its session and user). Unfinished means queued or in_progress.
     """
 
-    async def add(self, run: InferenceRun) -> None:
-        """Store a new run. Raises NotFound("Chat") if ``run.chat_id`` is missing or not
-        ``run.user_id``'s, AlreadyExists if the id, or the owner's ``idempotency_key``
-        (when not None), is taken."""
+    async def add(self, run: InferenceRun, lease: Lease | None = None) -> None:
+        """Store a new run, already leased (``Leases``) when ``lease`` is given, so no
+        other worker can claim it before its starter polls it: a backend that keeps its
+        runs in process (the template and OpenAI-compatible ones) answers only the
+        replica that submitted them. Raises NotFound("Chat") if ``run.chat_id`` is
+        missing or not ``run.user_id``'s, AlreadyExists if the id, or the owner's
+        ``idempotency_key`` (when not None), is taken."""
 
     async def get(self, owner: UUID, run_id: UUID) -> InferenceRun:
         """The run, or NotFound (also for another user's)."""

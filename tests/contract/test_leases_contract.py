@@ -31,7 +31,7 @@ from forge_adapters.sql import (
     run_leases,
 )
 from forge_core.entities import InferenceRun, Job, JobStatus, RunStatus, User
-from forge_core.ports import AuthStore, Leases, Repository, RunStore
+from forge_core.ports import AuthStore, Lease, Leases, Repository, RunStore
 
 from .records import T0, add_tree, at, make_tree
 from .test_run_store_contract import Owner, make_run
@@ -123,6 +123,18 @@ class LeasesContract:
         assert await leases.claim("b", at(9), until(9), 5) == []
         assert await leases.claim("b", at(11), until(11), 5) == [run]
         assert await leases.renew("dead", [run.id], until(12)) == set()
+
+    async def test_a_run_stored_with_a_lease_is_held_from_the_start(
+        self, stores: Stores, owner: Owner
+    ) -> None:
+        run = make_run(owner)
+        await stores.runs.add(run, Lease("starter", until(0)))
+        leases = stores.run_leases
+        assert await leases.claim("b", at(10), until(10), 5) == []
+        assert await leases.renew("starter", [run.id], until(20)) == {run.id}
+        assert await leases.claim("b", at(40), until(40), 5) == []  # renewed to 50 s
+        assert await leases.claim("b", at(51), until(51), 5) == [run]
+        assert await stores.runs.get(owner.id, run.id) == run  # the lease is not the run's
 
     async def test_renew_keeps_only_runs_held_and_unfinished(
         self, stores: Stores, owner: Owner

@@ -3,15 +3,18 @@ or failed, each once (by the poller whose finalize won), stored in the log and p
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import anyio
 import pytest
 
+from forge_adapters.memory import MemoryLeases
 from forge_core.entities import Chat, ChatEvent, RunStatus
 from forge_core.errors import Unavailable
+from forge_core.services import Runs
 from forge_core.services.run_events import RUNPOD_STATUS
-from forge_core.services.run_supervisor import TIMED_OUT
+from forge_core.services.run_supervisor import TIMED_OUT, RunSupervisor
 from tests.unit.test_runs_service import World, ask, make_world
 
 pytestmark = pytest.mark.anyio
@@ -95,10 +98,23 @@ async def test_a_health_run_reports_its_output_and_no_message(world: World) -> N
 
 
 async def test_racing_pollers_report_the_end_once(world: World) -> None:
-    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    """Pollers that each believe they hold the run (a lease lost in a database outage
+    and taken over): the finalize still lets one of them report the end."""
+    unleased = Runs(world.repo, world.store, world.backend, world.clock, events=world.events)
+    run, _ = await unleased.start(world.owner, world.chat.id, ask())
     assert run.backend_run_id is not None
     world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, "cube(10);")
-    pollers = [world.another() for _ in range(4)]
+    pollers = [
+        RunSupervisor(
+            world.store,
+            MemoryLeases(partial(world.store.list_unfinished, 100)),  # each its own leases
+            world.backend,
+            events=world.events,
+            worker=f"poller-{i}",
+            clock=world.clock,
+        )
+        for i in range(4)
+    ]
     now = world.clock.advance(1)
     async with anyio.create_task_group() as group:
         for poller in pollers:

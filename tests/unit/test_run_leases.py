@@ -9,8 +9,10 @@ from uuid import UUID
 import anyio
 import pytest
 
+from forge_adapters.memory import MemoryInferenceBackend
 from forge_core.entities import RunStatus
 from forge_core.errors import Unavailable
+from forge_core.services import Runs
 from forge_core.services.run_supervisor import RunSupervisor
 from tests.unit.test_runs_service import FlakyBackend, World, ask, make_world
 
@@ -49,10 +51,10 @@ async def test_two_supervisors_never_poll_the_same_run() -> None:
 async def test_a_stopped_supervisors_runs_are_taken_over_when_its_leases_lapse() -> None:
     world = await make_world()
     [run_id] = await start(world, 1)
-    await world.supervisor.poll_once(world.clock.advance(1))  # claims it; then stops
+    await world.supervisor.poll_once(world.clock.advance(1))  # polls it; then stops
     assert world.supervisor.held == {run_id}
     other = world.another()
-    await other.poll_once(world.clock.advance(29.9))  # the lease runs until 31 s
+    await other.poll_once(world.clock.advance(28.9))  # leased at the start, until 30 s
     assert other.held == frozenset() and world.leases.holder(run_id) == "first"
     await other.poll_once(world.clock.advance(0.2))
     assert other.held == {run_id}
@@ -106,8 +108,12 @@ async def test_a_run_taken_over_elsewhere_is_dropped_at_renewal() -> None:
 
 
 async def test_a_supervisor_holds_at_most_its_cap() -> None:
-    world = await make_world(max_runs_per_user=5)
-    await start(world, 5)
+    world = await make_world()
+    # runs stored free, as a released replica leaves them
+    unleased = Runs(world.repo, world.store, world.backend, world.clock, events=world.events)
+    unleased.max_runs_per_user = 5
+    for _ in range(5):
+        await unleased.start(world.owner, world.chat.id, ask())
     capped = RunSupervisor(
         world.store,
         world.leases,
@@ -156,3 +162,19 @@ def test_a_lease_longer_than_thirty_seconds_is_refused() -> None:
             worker="w",
             lease_seconds=31,
         )
+
+
+async def test_a_run_started_here_stays_here_when_its_backend_keeps_runs_in_process() -> None:
+    """The template and OpenAI-compatible backends answer only the replica that
+    submitted a run: another replica asking would end it as lost. A run is stored
+    leased to its starter, so the other replica never claims it while it lives."""
+    world = await make_world(hold=False)  # runs end at once, in this replica's memory
+    here_backend = MemoryInferenceBackend()
+    here, here_supervisor = world.pair(here_backend)
+    run, _ = await here.start(world.owner, world.chat.id, ask())
+    assert here_supervisor.held == {run.id}
+    await world.supervisor.poll_once(world.clock.advance(1))  # the other replica looks first
+    assert world.supervisor.held == frozenset() and world.backend.submitted == []
+    [done] = await here_supervisor.poll_once(world.clock.advance(0))
+    assert done.status is RunStatus.COMPLETED and done.error is None
+    assert len(await world.messages("assistant")) == 1

@@ -468,7 +468,10 @@ async def test_a_new_instance_resumes_the_runs_another_started(world: World) -> 
         world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, "done")
     resumed = world.another()
     assert resumed.next_due() is None
-    finished = await resumed.poll_once()  # due at once: this instance never saw them
+    assert await resumed.poll_once(world.clock.advance(29)) == []  # still the first's
+    assert resumed.held == frozenset()
+    # once the first's leases lapse (30 s), due at once: this instance never saw them
+    finished = await resumed.poll_once(world.clock.advance(1.1))
     assert sorted(r.id for r in finished) == sorted(r.id for r, _ in started[:2])
     last = started[2][0]
     assert last.backend_run_id is not None
@@ -483,7 +486,9 @@ async def test_a_run_whose_chat_is_deleted_is_dropped_quietly(world: World) -> N
     await world.runs.start(world.owner, world.chat.id, ask())
     await world.repo.delete(Chat, world.chat.id, world.owner)
     assert await world.supervisor.poll_once(world.clock.advance(1)) == []
-    assert world.supervisor.next_due() is None
+    # dropped at the next renewal of its lease (a third of one), with no error
+    assert await world.supervisor.poll_once(world.clock.advance(10)) == []
+    assert world.supervisor.held == frozenset() and world.supervisor.next_due() is None
 
 
 @settings(max_examples=25, deadline=None)

@@ -35,9 +35,13 @@ class MemoryLeases(Generic[R]):
     """Leases over the records ``unfinished`` reads (the claimable ones, whatever their
     lease); see ``forge_core.ports.Leases``."""
 
-    def __init__(self, unfinished: Callable[[], Awaitable[Iterable[R]]]) -> None:
+    def __init__(
+        self,
+        unfinished: Callable[[], Awaitable[Iterable[R]]],
+        held: dict[UUID, tuple[str, datetime]] | None = None,
+    ) -> None:
         self._unfinished = unfinished
-        self._held: dict[UUID, tuple[str, datetime]] = {}
+        self._held = {} if held is None else held  # shared with a store that leases on add
         self._lock = anyio.Lock()
 
     async def claim(
@@ -91,7 +95,7 @@ def memory_run_leases(store: MemoryRunStore) -> MemoryLeases[InferenceRun]:
     async def unfinished() -> list[InferenceRun]:
         return await store.list_unfinished(limit=_ALL)
 
-    return MemoryLeases(unfinished)
+    return MemoryLeases(unfinished, store.leases)
 
 
 def memory_job_leases(repository: MemoryRepository) -> MemoryLeases[Job]:

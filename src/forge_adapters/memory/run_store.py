@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 import anyio
@@ -13,6 +14,7 @@ import anyio
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
 from forge_core.errors import AlreadyExists, NotFound
 from forge_core.lifecycle import advance_run, check_finalize, check_run_step
+from forge_core.ports import Lease
 
 from .repository import MemoryRepository
 
@@ -25,9 +27,11 @@ class MemoryRunStore:
         self._repo = repository
         self._clock = clock
         self._runs: dict[UUID, InferenceRun] = {}
+        #: Who holds which run until when: shared with ``memory_run_leases(self)``.
+        self.leases: dict[UUID, tuple[str, datetime]] = {}
         self._lock = anyio.Lock()
 
-    async def add(self, run: InferenceRun) -> None:
+    async def add(self, run: InferenceRun, lease: Lease | None = None) -> None:
         async with self._lock:
             if not await self._repo.count_owned(Chat, [run.chat_id], run.user_id):
                 raise NotFound("Chat", run.chat_id)
@@ -37,6 +41,8 @@ class MemoryRunStore:
             if key is not None and await self.find_by_idempotency_key(run.user_id, key):
                 raise AlreadyExists("a run with this idempotency key already exists")
             self._runs[run.id] = run
+            if lease is not None:
+                self.leases[run.id] = (lease.worker, lease.until)
 
     async def get(self, owner: UUID, run_id: UUID) -> InferenceRun:
         run = await self._live(run_id)

@@ -21,6 +21,7 @@ from sqlalchemy.sql.dml import Update
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
 from forge_core.errors import AlreadyExists, ForgeError, NotFound
 from forge_core.lifecycle import RUN_UNFINISHED, check_finalize, check_run_step
+from forge_core.ports import Lease
 
 from .engine import write_transaction
 from .errors import translate_errors
@@ -52,14 +53,17 @@ class SqlRunStore:
         self._engine = engine
         self._clock = clock
 
-    async def add(self, run: InferenceRun) -> None:
+    async def add(self, run: InferenceRun, lease: Lease | None = None) -> None:
         owned_chat = select(1).where((CHATS.c.id == run.chat_id) & (CHATS.c.user_id == run.user_id))
         with translate_errors():
             try:
                 async with write_transaction(self._engine) as conn:
                     if await conn.scalar(owned_chat) is None:
                         raise NotFound("Chat", run.chat_id)
-                    await conn.execute(insert(RUNS).values(_values(run)))
+                    values = _values(run)
+                    if lease is not None:
+                        values.update(lease_owner=lease.worker, lease_expires_at=lease.until)
+                    await conn.execute(insert(RUNS).values(values))
             except IntegrityError as exc:
                 raise await self._clash(run) from exc
 

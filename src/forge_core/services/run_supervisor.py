@@ -43,7 +43,7 @@ from uuid import UUID, uuid4
 from forge_core.entities import Clock, InferenceRun, JsonObject, Message, RunStatus, utc_now
 from forge_core.errors import ForgeError, NotFound, RateLimited, Unavailable
 from forge_core.inference import Action, InferenceBackend, RunState, output_to_message
-from forge_core.ports import Leases, RunStore
+from forge_core.ports import Lease, Leases, RunStore
 from forge_core.scad_source import scad_from_output
 from forge_core.services import run_events
 from forge_core.services.events import ChatEvents
@@ -114,9 +114,17 @@ class RunSupervisor:
         """The runs this supervisor holds a lease on."""
         return frozenset(self._held)
 
+    def new_lease(self, now: datetime) -> Lease:
+        """The lease a run started here is stored with (``RunStore.add``): held here."""
+        return Lease(self.worker, now + self.lease)
+
     def started(self, run: InferenceRun) -> None:
-        """A run started here: first poll it a delay after it started, not at once."""
+        """A run started here and stored leased to this supervisor: held from now on,
+        first polled a delay after it started, not at once."""
+        self._held[run.id] = run
         self._due.setdefault(run.id, _Due(run.created_at + timedelta(seconds=self._delay(0)), 1))
+        if self._renew_at is None:
+            self._renew_at = run.created_at + self.lease / 3
 
     def next_due(self) -> datetime | None:
         """When the earliest held run is due (None: none held). Free runs are found by
@@ -162,8 +170,9 @@ class RunSupervisor:
     async def _renew(self, now: datetime) -> None:
         if self._renew_at is None or now < self._renew_at:
             return
-        kept = await self.leases.renew(self.worker, list(self._held), now + self.lease)
-        for run_id in set(self._held) - kept:
+        asked = list(self._held)  # a run started during the await is not in it
+        kept = await self.leases.renew(self.worker, asked, now + self.lease)
+        for run_id in set(asked) - kept:
             self._forget(run_id)
         self._renew_at = now + self.lease / 3 if self._held else None
 

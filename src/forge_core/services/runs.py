@@ -22,9 +22,12 @@ refused submission would leave a half-made run. If step 4 or 5 fails, the submit
 is cancelled (best effort) and the message removed; losing an idempotency-key race
 answers the winner's run.
 
-The run is then the supervisor's (``run_supervisor``): it is polled by whichever
-replica holds its lease, this one first if it claims it (``started`` tells the local
-supervisor when the first poll is due). It sends ``runpod.queued`` once stored; a crash
+The run is then the supervisor's (``run_supervisor``): it is stored leased to this
+replica's supervisor (``new_lease``), which polls it for as long as it renews the lease;
+another replica takes it over only if this one stops (released at a graceful shutdown,
+or lapsed after a crash). Leasing it from the start matters for backends that keep runs
+in process (the template and OpenAI-compatible ones): only the submitting replica can
+read their result. It sends ``runpod.queued`` once stored; a crash
 between storing the run and reporting it loses only that event.
 """
 
@@ -47,7 +50,7 @@ from forge_core.inference import (
     Turn,
     normalize_action,
 )
-from forge_core.ports import Repository, RunStore
+from forge_core.ports import Lease, Repository, RunStore
 from forge_core.rate_limits import RateLimits
 from forge_core.services import run_events
 from forge_core.services.events import ChatEvents
@@ -62,7 +65,10 @@ _HISTORY_PAGE = 200
 
 
 class StartedRuns(Protocol):
-    """The local supervisor, told of each run started here (``RunSupervisor``)."""
+    """The local supervisor (``RunSupervisor``): it leases each run started here to
+    itself from the start, and is told when one is stored."""
+
+    def new_lease(self, now: datetime) -> Lease: ...
 
     def started(self, run: InferenceRun) -> None: ...
 
@@ -134,7 +140,8 @@ class Runs:
         try:
             if message is not None:
                 await self.repo.add(message)
-            await self.runs.add(run)
+            lease = self.supervisor.new_lease(now) if self.supervisor else None
+            await self.runs.add(run, lease)
         except ForgeError:
             await self._undo(state.run_id, message)
             if idempotency_key is not None:
