@@ -5,8 +5,10 @@
 Every authenticated ``GET /api/v1/sessions`` makes two storage calls: the login check
 (``SqlAuthStore.get_session``) and the list (``SqlRepository.list``, 50 rows). This
 times both, one coroutine calling them in a loop, on a SQLite file and on a throw-away
-PostgreSQL database (created on the ``--postgres`` server, dropped at the end), the
-engines alternating each round. It prints the median over rounds of the wall and CPU
+PostgreSQL database (created on the ``--postgres`` server, dropped at the end), each
+through the fast read path (rows as JSON, decoded by msgspec) and through SQLAlchemy
+alone (``fast_reads=False``, the path every read took before), the four alternating
+each round. It prints the median over rounds of the wall and CPU
 (this process's) time per call. ``scale_bench.py`` says how the two databases compare
 under load; this says how much of the difference the storage calls alone make.
 """
@@ -32,13 +34,16 @@ from forge_core.entities import AuthSession, Session, User
 Call = Callable[[], Awaitable[object]]
 
 
-async def calls_on(url: str) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
+async def calls_on(
+    url: str, fast_reads: bool
+) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
     """A migrated database holding one user, one login and 50 sessions; its two calls."""
     engine = create_engine(url)
     await migrate(engine)
-    repo, auth = SqlRepository(engine), SqlAuthStore(engine)
+    repo = SqlRepository(engine, fast_reads=fast_reads)
+    auth = SqlAuthStore(engine, fast_reads=fast_reads)
     now = datetime.now(UTC)
-    user = User(id=uuid4(), email="probe@example.com", created_at=now, updated_at=now)
+    user = User(id=uuid4(), email=f"{uuid4()}@example.com", created_at=now, updated_at=now)
     await auth.add_user(user, None)
     login = AuthSession(
         id=uuid4(),
@@ -73,7 +78,11 @@ async def timed(call: Call, count: int) -> tuple[float, float]:
 
 
 async def probe(urls: dict[str, str], args: argparse.Namespace) -> None:
-    engines = {name: await calls_on(url) for name, url in urls.items()}
+    engines = {
+        f"{name}, {path}": await calls_on(url, fast)
+        for name, url in urls.items()
+        for path, fast in (("fast reads", True), ("SQLAlchemy", False))
+    }
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
     try:
         for calls, _ in engines.values():  # warm-up: caches, prepared statements
@@ -87,7 +96,7 @@ async def probe(urls: dict[str, str], args: argparse.Namespace) -> None:
     finally:
         for _, dispose in engines.values():
             await dispose()
-    print("| database | call | µs wall | µs CPU |")
+    print("| database, read path | call | µs wall | µs CPU |")
     print("|---|---|---:|---:|")
     for (name, label), values in figures.items():
         wall = statistics.median(v[0] for v in values)

@@ -37,7 +37,7 @@ from forge_http.settings import Settings
 
 async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """The database engine, migrated first where settings say so; disposed at shutdown.
-    A server database gets the pool the settings size; SQLite keeps its own."""
+    PostgreSQL gets the pool the settings size; SQLite keeps its own."""
     pool: dict[str, int] = {}
     if settings.database_url.startswith("postgres"):
         pool = {

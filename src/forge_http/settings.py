@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./forge.db"
-    # PostgreSQL connections per replica: kept open, and opened on top under load.
-    database_pool_size: int = Field(5, ge=1, le=200)
-    database_max_overflow: int = Field(10, ge=0, le=200)
+    # PostgreSQL connections per replica: the pool, kept once opened, and the overflow,
+    # opened for a burst and closed after (engine.POOL_SIZE says why none by default).
+    database_pool_size: int = Field(15, ge=1, le=200)
+    database_max_overflow: int = Field(0, ge=0, le=200)
     data_dir: Path = Path("./forge-data")
     jwt_secret: SecretStr | None = None
     auth_backend: Literal["local", "supabase"] = "local"

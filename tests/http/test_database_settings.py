@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 def test_the_pool_defaults_and_bounds() -> None:
     default = load_settings(_env_file=None)
-    assert (default.database_pool_size, default.database_max_overflow) == (5, 10)
+    assert (default.database_pool_size, default.database_max_overflow) == (15, 0)
     with pytest.raises(SettingsError, match="FORGE_DATABASE_POOL_SIZE"):
         load_settings(_env_file=None, database_pool_size=0)
     with pytest.raises(SettingsError, match="FORGE_DATABASE_MAX_OVERFLOW"):

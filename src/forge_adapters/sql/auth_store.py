@@ -17,7 +17,7 @@ from forge_core.errors import AlreadyExists, NotFound
 
 from .engine import write_transaction
 from .errors import translate_errors
-from .sqlite_reads import sqlite_reads_for
+from .json_reads import json_reads_for
 from .tables import AUTH_SESSIONS, USERS
 
 _USER_COLUMNS = [USERS.c[field.name] for field in fields(User)]
@@ -38,9 +38,10 @@ def _user_values(user: User) -> dict[str, Any]:
 class SqlAuthStore:
     """Users and logins in SQL tables; see ``forge_core.ports.AuthStore``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, fast_reads: bool = True) -> None:
+        """``fast_reads=False`` reads through SQLAlchemy only (the benchmarks' baseline)."""
         self._engine = engine
-        self._fast_reads = sqlite_reads_for(engine)
+        self._fast_reads = json_reads_for(engine) if fast_reads else None
 
     async def add_user(self, user: User, password_hash: str | None) -> None:
         statement = insert(USERS).values(**_user_values(user), password_hash=password_hash)
@@ -87,7 +88,7 @@ class SqlAuthStore:
 
     async def get_session(self, session_id: UUID) -> AuthSession | None:
         if self._fast_reads is not None:  # every authenticated request asks this
-            found = self._fast_reads.fetch(AuthSession, AUTH_SESSIONS, {"id": session_id})
+            found = await self._fast_reads.fetch(AuthSession, AUTH_SESSIONS, {"id": session_id})
             return found[0] if found else None
         with translate_errors():
             async with self._engine.connect() as conn:

@@ -23,7 +23,7 @@ from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound,
 
 from .engine import write_transaction
 from .errors import translate_errors
-from .sqlite_reads import sqlite_reads_for
+from .json_reads import json_reads_for
 from .tables import TABLES, USERS
 
 E = TypeVar("E", bound=OwnedEntity)
@@ -56,9 +56,10 @@ def _owned_by(table: Table, entity_id: UUID, owner: UUID) -> ColumnElement[bool]
 class SqlRepository:
     """Owned records in SQL tables; see ``forge_core.ports.Repository``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, fast_reads: bool = True) -> None:
+        """``fast_reads=False`` reads through SQLAlchemy only (the benchmarks' baseline)."""
         self._engine = engine
-        self._fast_reads = sqlite_reads_for(engine)
+        self._fast_reads = json_reads_for(engine) if fast_reads else None
 
     async def add(self, entity: OwnedEntity) -> None:
         statement = insert(_table(type(entity))).values(_values(entity))
@@ -72,7 +73,7 @@ class SqlRepository:
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
         table = _table(kind)
         if self._fast_reads is not None:
-            found = self._fast_reads.fetch(kind, table, {"id": entity_id, "user_id": owner})
+            found = await self._fast_reads.fetch(kind, table, {"id": entity_id, "user_id": owner})
             if not found:
                 raise NotFound(kind_name(kind), entity_id)
             return found[0]
@@ -99,7 +100,7 @@ class SqlRepository:
                 raise InvalidInput(field, f"{kind_name(kind)} has no such field")
         if self._fast_reads is not None:
             conditions = {"user_id": owner, **(where or {})}
-            return self._fast_reads.fetch(
+            return await self._fast_reads.fetch(
                 kind, table, conditions, ordered=True, limit=limit, offset=offset
             )
         statement = _select(kind, table).where(table.c.user_id == owner)
