@@ -192,6 +192,15 @@ class ChatEvent:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event not stored yet: its ``type`` and JSON-ready ``data``. The store that
+    writes it gives it the chat, owner, ``seq`` and time (``RunStore.finalize``)."""
+
+    type: str
+    data: JsonObject
+
+
 OwnedEntity = Session | Chat | Message | Job | Asset | AssetMeta
 
 #: Each owned kind's parent: (the field holding the parent id, the parent's kind).

@@ -22,6 +22,7 @@ from uuid import UUID
 from forge_core.entities import (
     AuthSession,
     ChatEvent,
+    EventDraft,
     InferenceRun,
     Job,
     JsonObject,
@@ -138,14 +139,28 @@ class RunStore(Protocol):
         assistant_message: Message | None,
         status: RunStatus,
         error: str | None = None,
-    ) -> InferenceRun | None:
-        """In one transaction: store ``assistant_message`` (if any) and move the run to
-        the terminal ``status`` with ``error`` and ``result_message_id``, only if the run
-        is not terminal yet. Returns the finished run to the one caller that won; every
-        other caller (the run already terminal, or gone) gets None and nothing is stored,
-        so racing finalizers leave exactly one message. Raises InvalidTransition if
-        ``status`` is not terminal, InvalidInput if the message is not on the run's chat
-        and owner, AlreadyExists if the message id is taken."""
+        *,
+        event: EventDraft | None = None,
+    ) -> Finalized | None:
+        """In one transaction: store ``assistant_message`` (if any), move the run to the
+        terminal ``status`` with ``error`` and ``result_message_id``, and append
+        ``event`` (if any) to the run's chat as the ``EventLog`` would (the next ``seq``,
+        stamped with the run's new ``updated_at``), only if the run is not terminal yet.
+        Returns the finished run and the stored event to the one caller that won; every
+        other caller (the run already terminal, or gone with its chat) gets None and
+        nothing is stored, so racing finalizers leave exactly one message and one event.
+        Raises InvalidTransition if ``status`` is not terminal, InvalidInput if the
+        message is not on the run's chat and owner, AlreadyExists if the message id is
+        taken, Conflict if the event could not be numbered (too many writers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finalized:
+    """What a winning ``RunStore.finalize`` stored: the run, and its end event if one
+    was given (the caller publishes it; the log already holds it)."""
+
+    run: InferenceRun
+    event: ChatEvent | None = None
 
 
 class Leases(Protocol[T]):
@@ -307,7 +322,9 @@ class Renderer(Protocol):
 
 
 class EventLog(Protocol):
-    """Every chat's events, kept in order so a reconnecting socket can replay them."""
+    """Every chat's events, kept in order so a reconnecting socket can replay them.
+    A run's end event is appended by ``RunStore.finalize`` instead, in the transaction
+    that ends the run, numbered by the same rule."""
 
     async def append(
         self, owner: UUID, chat_id: UUID, type: str, data: JsonObject, now: datetime

@@ -93,10 +93,17 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryAuthStore),
         sql=providers.Singleton(SqlAuthStore, engine),
     )
-    # The memory run store reads chats and messages from the same memory repository.
+    # The memory log reads chats from the same memory repository.
+    event_log = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryEventLog, repository),
+        sql=providers.Singleton(SqlEventLog, engine),
+    )
+    # The memory run store reads chats and messages from the same memory repository, and
+    # stores a finalized run's end event in the same memory log.
     run_store = providers.Selector(
         kind,
-        memory=providers.Singleton(MemoryRunStore, repository, core.clock),
+        memory=providers.Singleton(MemoryRunStore, repository, event_log, core.clock),
         sql=providers.Singleton(SqlRunStore, engine, core.clock),
     )
     # Leases on runs and pipeline jobs, over the same stores.
@@ -109,12 +116,6 @@ class Gateways(containers.DeclarativeContainer):
         kind,
         memory=providers.Singleton(memory_job_leases, repository),
         sql=providers.Singleton(sql_job_leases, engine),
-    )
-    # The memory log reads chats from the same memory repository.
-    event_log = providers.Selector(
-        kind,
-        memory=providers.Singleton(MemoryEventLog, repository),
-        sql=providers.Singleton(SqlEventLog, engine),
     )
     redis = providers.Resource(open_redis, core.settings)
     event_bus = providers.Selector(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forge_adapters.memory import (
     MemoryAuthStore,
+    MemoryEventLog,
     MemoryRepository,
     MemoryRunStore,
     memory_job_leases,
@@ -219,7 +220,7 @@ class TestMemoryLeases(LeasesContract):
     @pytest.fixture
     def stores(self) -> Stores:
         repo = MemoryRepository()
-        runs = MemoryRunStore(repo)
+        runs = MemoryRunStore(repo, MemoryEventLog(repo))
         leases = memory_run_leases(runs)
         return Stores(
             runs, repo, MemoryAuthStore(), leases, memory_job_leases(repo), lambda: leases

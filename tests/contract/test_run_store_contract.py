@@ -12,11 +12,24 @@ import anyio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from forge_adapters.memory import MemoryAuthStore, MemoryRepository, MemoryRunStore
-from forge_adapters.sql import SqlAuthStore, SqlRepository, SqlRunStore
-from forge_core.entities import Chat, InferenceRun, Message, RunStatus, Session, User
+from forge_adapters.memory import (
+    MemoryAuthStore,
+    MemoryEventLog,
+    MemoryRepository,
+    MemoryRunStore,
+)
+from forge_adapters.sql import SqlAuthStore, SqlEventLog, SqlRepository, SqlRunStore
+from forge_core.entities import (
+    Chat,
+    EventDraft,
+    InferenceRun,
+    Message,
+    RunStatus,
+    Session,
+    User,
+)
 from forge_core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
-from forge_core.ports import AuthStore, Repository, RunStore
+from forge_core.ports import AuthStore, EventLog, Repository, RunStore
 
 from .records import T0, at
 
@@ -28,6 +41,7 @@ class Stores:
     runs: RunStore
     repo: Repository
     auth: AuthStore
+    log: EventLog
 
 
 @dataclass
@@ -67,7 +81,7 @@ def reply(run: InferenceRun, content: str = "cube(10);") -> Message:
 
 class RunStoreContract:
     """Subclasses provide ``stores``: a RunStore over the Repository and AuthStore that
-    hold its chats, messages and users."""
+    hold its chats, messages and users, and the EventLog its finalize appends to."""
 
     @pytest.fixture
     def stores(self) -> Stores:
@@ -192,8 +206,9 @@ class RunStoreContract:
         run = make_run(owner)
         await runs.add(run)
         message = reply(run)
-        done = await runs.finalize(run, message, RunStatus.COMPLETED)
-        assert done is not None
+        finalized = await runs.finalize(run, message, RunStatus.COMPLETED)
+        assert finalized is not None and finalized.event is None
+        done = finalized.run
         assert (done.status, done.result_message_id, done.error) == (
             RunStatus.COMPLETED,
             message.id,
@@ -205,6 +220,7 @@ class RunStoreContract:
         assert await runs.finalize(run, reply(run), RunStatus.FAILED, "late") is None
         assert await runs.get(owner.id, run.id) == done
         assert len(await stores.repo.list(Message, owner.id)) == 2  # prompt and reply
+        assert await stores.log.since(owner.id, owner.chat.id, 0) == []
 
     async def test_finalize_refuses_what_is_never_right(
         self, runs: RunStore, owner: Owner, other: Owner
@@ -217,7 +233,39 @@ class RunStoreContract:
             await runs.finalize(run, replace(reply(run), chat_id=other.chat.id), RunStatus.FAILED)
         assert await runs.get(owner.id, run.id) == run
 
-    async def test_racing_finalizers_store_exactly_one_message(
+    async def test_finalize_stores_its_event_as_the_chats_next(
+        self, stores: Stores, runs: RunStore, owner: Owner
+    ) -> None:
+        run = make_run(owner, backend_run_id="rp-1")
+        await runs.add(run)
+        first = await stores.log.append(owner.id, owner.chat.id, "runpod.queued", {}, at(1))
+        data = {"runpod_id": "rp-1", "status": "FAILED", "error": "boom"}
+        finalized = await runs.finalize(
+            run, None, RunStatus.FAILED, "boom", event=EventDraft("runpod.failed", data)
+        )
+        assert finalized is not None and finalized.event is not None
+        end, done = finalized.event, finalized.run
+        assert (end.chat_id, end.user_id, end.seq) == (owner.chat.id, owner.id, 2)
+        assert (end.type, end.data, end.created_at) == ("runpod.failed", data, done.updated_at)
+        assert await stores.log.since(owner.id, owner.chat.id, 0) == [first, end]
+        assert await runs.get(owner.id, run.id) == done
+
+    async def test_a_lost_finalize_stores_no_event_and_no_message(
+        self, stores: Stores, runs: RunStore, owner: Owner
+    ) -> None:
+        run = make_run(owner)
+        await runs.add(run)
+        won = await runs.finalize(run, None, RunStatus.TIMED_OUT, "timed out")
+        assert won is not None
+        late = EventDraft("runpod.completed", {"message": "late"})
+        assert await runs.finalize(run, reply(run), RunStatus.COMPLETED, event=late) is None
+        assert await stores.log.since(owner.id, owner.chat.id, 0) == []
+        assert [m.role for m in await stores.repo.list(Message, owner.id)] == ["user"]
+        assert await runs.get(owner.id, run.id) == won.run
+        assert await stores.log.append(owner.id, owner.chat.id, "next", {}, at(2)) is not None
+        assert [e.seq for e in await stores.log.since(owner.id, owner.chat.id, 0)] == [1]
+
+    async def test_racing_finalizers_store_exactly_one_message_and_event(
         self, stores: Stores, runs: RunStore, owner: Owner
     ) -> None:
         run = make_run(owner)
@@ -225,17 +273,27 @@ class RunStoreContract:
         winners: list[InferenceRun] = []
 
         async def finalize(n: int) -> None:
-            done = await runs.finalize(run, reply(run, f"answer {n}"), RunStatus.COMPLETED)
+            message = reply(run, f"answer {n}")
+            draft = EventDraft("runpod.completed", {"message_id": str(message.id)})
+            done = await runs.finalize(run, message, RunStatus.COMPLETED, event=draft)
             if done is not None:
-                winners.append(done)
+                winners.append(done.run)
+
+        async def append(n: int) -> None:  # other events on the chat meanwhile
+            await stores.log.append(owner.id, owner.chat.id, "note", {"n": n}, at(60))
 
         async with anyio.create_task_group() as group:
             for n in range(10):
                 group.start_soon(finalize, n)
+                group.start_soon(append, n)
         assert len(winners) == 1
         replies = [m for m in await stores.repo.list(Message, owner.id) if m.role == "assistant"]
         assert [m.id for m in replies] == [winners[0].result_message_id]
         assert await runs.get(owner.id, run.id) == winners[0]
+        events = await stores.log.since(owner.id, owner.chat.id, 0)
+        assert [e.seq for e in events] == list(range(1, 12))
+        [end] = [e for e in events if e.type == "runpod.completed"]
+        assert end.data == {"message_id": str(winners[0].result_message_id)}
 
     async def test_deleting_a_chat_or_session_deletes_its_runs(
         self, stores: Stores, runs: RunStore, owner: Owner
@@ -247,6 +305,9 @@ class RunStoreContract:
             await runs.get(owner.id, in_chat.id)
         assert await runs.find_by_idempotency_key(owner.id, "k") is None
         assert await runs.finalize(in_chat, None, RunStatus.CANCELLED) is None
+        end = EventDraft("runpod.failed", {"status": "CANCELLED"})
+        assert await runs.finalize(in_chat, None, RunStatus.CANCELLED, event=end) is None
+        assert await stores.log.since(owner.id, owner.chat.id, 0) == []
         assert await runs.set_status(in_chat, RunStatus.FAILED, RunStatus.QUEUED) is None
         chat = Chat(
             id=uuid4(), user_id=owner.id, session_id=owner.session.id, created_at=T0, updated_at=T0
@@ -263,8 +324,10 @@ class RunStoreContract:
     ) -> None:
         run = make_run(owner)
         await runs.add(run)
-        done = await runs.finalize(run, reply(run), RunStatus.COMPLETED)
-        assert done is not None and done.result_message_id is not None
+        finalized = await runs.finalize(run, reply(run), RunStatus.COMPLETED)
+        assert finalized is not None
+        done = finalized.run
+        assert done.result_message_id is not None
         await stores.repo.delete(Message, done.result_message_id, owner.id)
         await stores.repo.delete(Message, owner.prompt.id, owner.id)
         kept = await runs.get(owner.id, run.id)
@@ -275,19 +338,24 @@ class TestMemoryRunStore(RunStoreContract):
     @pytest.fixture
     def stores(self) -> Stores:
         repo = MemoryRepository()
-        return Stores(MemoryRunStore(repo), repo, MemoryAuthStore())
+        log = MemoryEventLog(repo)
+        return Stores(MemoryRunStore(repo, log), repo, MemoryAuthStore(), log)
+
+
+def sql_stores(engine: AsyncEngine) -> Stores:
+    return Stores(
+        SqlRunStore(engine), SqlRepository(engine), SqlAuthStore(engine), SqlEventLog(engine)
+    )
 
 
 class TestSqliteRunStore(RunStoreContract):
     @pytest.fixture
     def stores(self, sqlite_engine: AsyncEngine) -> Stores:
-        engine = sqlite_engine
-        return Stores(SqlRunStore(engine), SqlRepository(engine), SqlAuthStore(engine))
+        return sql_stores(sqlite_engine)
 
 
 @pytest.mark.postgres
 class TestPostgresRunStore(RunStoreContract):
     @pytest.fixture
     def stores(self, postgres_engine: AsyncEngine) -> Stores:
-        engine = postgres_engine
-        return Stores(SqlRunStore(engine), SqlRepository(engine), SqlAuthStore(engine))
+        return sql_stores(postgres_engine)

@@ -131,9 +131,10 @@ def test_a_sigkilled_replicas_runs_finish_once_and_are_never_polled_by_both(
     cluster: Cluster,
 ) -> None:
     """30 runs end, 70 are in flight on both replicas when the one that polls more of
-    them is killed; the fake lets every job end then. Each run ends once (one message,
-    one end event, one submission) and no run is polled by both replicas in turn: the
-    killed one's polls of a run all come before the survivor's first."""
+    them is killed, just as it sees the first of half its runs end; the fake lets every
+    job end then. Each run ends once (one message, one end event, one submission), also
+    those the victim was ending as it died, and no run is polled by both replicas in
+    turn: the killed one's polls of a run all come before the survivor's first."""
     fake = cluster.fake
     limits = {"FORGE_MAX_RUNS_PER_USER": "1000", "FORGE_RATE_LIMIT_RUNS_PER_MINUTE": "1000"}
     with cluster.replicas("a", "b", **limits) as (a, b):
@@ -150,6 +151,12 @@ def test_a_sigkilled_replicas_runs_finish_once_and_are_never_polled_by_both(
         victim = max("ab", key=lambda name: sum(polled_by(fake, job) == [name] for job in held))
         survivor = {"a": b, "b": a}[victim]
         killed = {"a": a, "b": b}[victim].process
+        # Half the victim's runs end now; it is killed as soon as it sees one of them end,
+        # while it finalizes and reports them (the other half it still holds).
+        mine = [job for job in held if polled_by(fake, job) == [victim]]
+        ending, since = mine[: len(mine) // 2], time.monotonic()
+        fake.finish_soon(0.0, only=ending)
+        until(lambda: any(call.at > since for job in ending for call in fake.polls(job)))
         killed.send_signal(signal.SIGKILL)
         assert killed.wait(timeout=WAIT) == -signal.SIGKILL
         fake.finish_soon(0.5)

@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -122,12 +122,15 @@ class FakeRunPod:
         """The base URL of a door of the caller's own (letters, digits, '-')."""
         return self.base_url.removesuffix("/v2") + f"/as/{caller}/v2"
 
-    def finish_soon(self, seconds: float = 0.0) -> None:
-        """End every job still queued or running ``seconds`` from now: a test's way to
-        hold jobs for as long as it needs (a long ``run_delay``), then let them go."""
+    def finish_soon(self, seconds: float = 0.0, only: Collection[str] | None = None) -> None:
+        """End every job (or those in ``only``) still queued or running ``seconds`` from
+        now: a test's way to hold jobs for as long as it needs (a long ``run_delay``),
+        then let them go."""
         with self._lock:
             now = self.clock()
             for job in self.jobs.values():
+                if only is not None and job.id not in only:
+                    continue
                 if job.cancelled_at is None and now < job.finished_at():
                     job.run_delay = max(0.0, now + seconds - job.started())
 

@@ -4,7 +4,7 @@ or failed, each once (by the poller whose finalize won), stored in the log and p
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from forge_adapters.memory import MemoryLeases
 from forge_core.entities import Chat, ChatEvent, RunStatus
 from forge_core.errors import Unavailable
+from forge_core.ports import Finalized, RunStore
 from forge_core.services import Runs
 from forge_core.services.run_events import RUNPOD_STATUS
 from forge_core.services.run_supervisor import TIMED_OUT, RunSupervisor
@@ -151,3 +152,63 @@ async def test_a_bus_that_is_down_leaves_the_events_in_the_log(world: World) -> 
 
 def test_every_status_has_a_runpod_name() -> None:
     assert set(RUNPOD_STATUS) == set(RunStatus)
+
+
+async def test_a_bus_down_at_the_end_leaves_the_end_in_the_log(world: World) -> None:
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    assert run.backend_run_id is not None
+    world.events.bus = DownBus()
+    world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, "cube(10);")
+    [done] = await world.supervisor.poll_once(world.clock.advance(1))
+    assert done.status is RunStatus.COMPLETED
+    [end] = await world.events.since(world.owner, world.chat.id, 1)
+    assert (end.type, end.seq, end.data["output"]) == ("runpod.completed", 2, "cube(10);")
+
+
+class Crash(Exception):
+    """The replica dies here."""
+
+
+class DiesAfterFinalize:
+    """The world's run store, in a replica that is killed as soon as a finalize has
+    committed: before it can publish, or do anything else."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def finalize(self, *args: Any, **kwargs: Any) -> Finalized | None:
+        await self.store.finalize(*args, **kwargs)
+        raise Crash
+
+
+async def test_a_crash_right_after_the_finalize_leaves_the_end_in_the_log(world: World) -> None:
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    assert run.backend_run_id is not None
+    dying = RunSupervisor(
+        cast(RunStore, DiesAfterFinalize(world.store)),
+        world.leases,
+        world.backend,
+        events=world.events,
+        worker="dying",
+        clock=world.clock,
+    )
+    world.backend.advance(run.backend_run_id, RunStatus.FAILED, error="CUDA out of memory")
+    with pytest.raises(ExceptionGroup) as crashed:
+        await dying.poll_once(world.clock.advance(60))
+    assert crashed.group_contains(Crash)
+    assert [e.type for e in world.bus.published] == ["runpod.queued"]  # never sent live
+    # The next replica finds the run ended and reports nothing twice; a socket that
+    # reconnects with since=1 (it saw runpod.queued) reads the end from the log.
+    assert await world.another().poll_once(world.clock.advance(60)) == []
+    [end] = await world.events.since(world.owner, world.chat.id, 1)
+    assert wire(end) == {
+        "type": "runpod.failed",
+        "seq": 2,
+        "runpod_id": run.backend_run_id,
+        "status": "FAILED",
+        "error": "CUDA out of memory",
+    }
+    assert (await world.store.get(world.owner, run.id)).status is RunStatus.FAILED

@@ -109,12 +109,13 @@ async def make_world(
 ) -> World:
     clock = FakeClock()
     repo = MemoryRepository()
-    store = MemoryRunStore(repo, clock)
+    log = MemoryEventLog(repo)
+    store = MemoryRunStore(repo, log, clock)
     backend = MemoryInferenceBackend(hold=hold)
     owner = uuid4()
     chat = await add_chat(repo, owner)
     bus = RecordingBus()
-    events = ChatEvents(repo, MemoryEventLog(repo), bus, clock)
+    events = ChatEvents(repo, log, bus, clock)
     leases = memory_run_leases(store)
     supervisor = RunSupervisor(
         store, leases, backend, events=events, worker="first", pipeline=pipeline, clock=clock

@@ -1,6 +1,7 @@
 """The RunStore port over a dict, beside a MemoryRepository that holds the chats and
 messages, with the SQL adapter's rules: a run goes with its chat, a deleted message's id
-becomes None, and one lock makes compare-and-set and finalize atomic."""
+becomes None, and one lock makes compare-and-set and finalize atomic (a finalize's end
+event is appended to the shared ``MemoryEventLog`` under that lock)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,33 @@ from uuid import UUID
 
 import anyio
 
-from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
+from forge_core.entities import (
+    Chat,
+    Clock,
+    EventDraft,
+    InferenceRun,
+    Message,
+    RunStatus,
+    utc_now,
+)
 from forge_core.errors import AlreadyExists, NotFound
 from forge_core.lifecycle import advance_run, check_finalize, check_run_step
-from forge_core.ports import Lease
+from forge_core.ports import Finalized, Lease
 
+from .event_log import MemoryEventLog
 from .repository import MemoryRepository
 
 
 class MemoryRunStore:
     """Runs in memory; see ``forge_core.ports.RunStore``. Chats and messages live in
-    ``repository``, so deleting a chat there deletes its runs here."""
+    ``repository``, so deleting a chat there deletes its runs here; a finalize's event
+    goes to ``log``, the chats' event log (over the same repository)."""
 
-    def __init__(self, repository: MemoryRepository, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, repository: MemoryRepository, log: MemoryEventLog, clock: Clock = utc_now
+    ) -> None:
         self._repo = repository
+        self._log = log
         self._clock = clock
         self._runs: dict[UUID, InferenceRun] = {}
         #: Who holds which run until when: shared with ``memory_run_leases(self)``.
@@ -94,23 +108,27 @@ class MemoryRunStore:
         assistant_message: Message | None,
         status: RunStatus,
         error: str | None = None,
-    ) -> InferenceRun | None:
+        *,
+        event: EventDraft | None = None,
+    ) -> Finalized | None:
         check_finalize(run, assistant_message, status)
         async with self._lock:
             current = await self._live(run.id)
             if current is None or current.user_id != run.user_id or current.status.finished:
                 return None
-            result_id = None
-            if assistant_message is not None:
-                message = assistant_message
-                if await self._repo.count_owned(Message, [message.id], message.user_id):
-                    raise AlreadyExists(f"Message {message.id} already exists")
-                await self._repo.add(message)
-                result_id = message.id
+            message = assistant_message
+            if message and await self._repo.count_owned(Message, [message.id], message.user_id):
+                raise AlreadyExists(f"Message {message.id} already exists")
             done = advance_run(current, status, self._clock(), error=error)
-            done = replace(done, result_message_id=result_id)
-            self._runs[run.id] = done
-            return done
+            stored = None
+            if event is not None:  # the log's lock inside this one, never the other way round
+                stored = await self._log.append(
+                    run.user_id, run.chat_id, event.type, event.data, done.updated_at
+                )
+            if message is not None:
+                await self._repo.add(message)
+            self._runs[run.id] = replace(done, result_message_id=message.id if message else None)
+            return Finalized(self._runs[run.id], stored)
 
     async def _all(self) -> list[InferenceRun]:
         found = [await self._live(run_id) for run_id in list(self._runs)]

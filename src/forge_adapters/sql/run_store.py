@@ -5,11 +5,17 @@ Exactly-once finalize: the assistant message is INSERTed, then the run is moved 
 transaction; if the UPDATE matches no row (another finalizer got there first) the
 transaction is rolled back, message included. PostgreSQL's row lock makes a racing
 UPDATE wait for the winner's commit and then re-check the WHERE; SQLite has one writer.
+
+The run's end event is appended in the same transaction (``event_log.append_on``), so
+the end, its message and its event commit together or not at all. It goes first: it
+locks the chat's row, and taking the chat before the run is the order a chat delete
+takes them in (its cascade reaches the run after the chat), so the two never deadlock.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,13 +24,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Update
 
-from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
+from forge_core.entities import (
+    Chat,
+    Clock,
+    EventDraft,
+    InferenceRun,
+    Message,
+    RunStatus,
+    utc_now,
+)
 from forge_core.errors import AlreadyExists, ForgeError, NotFound
 from forge_core.lifecycle import RUN_UNFINISHED, check_finalize, check_run_step
-from forge_core.ports import Lease
+from forge_core.ports import Finalized, Lease
 
 from .engine import write_transaction
 from .errors import translate_errors
+from .event_log import append_on, numbered
 from .tables import RUNS, TABLES
 
 CHATS = TABLES[Chat]
@@ -130,9 +145,12 @@ class SqlRunStore:
         assistant_message: Message | None,
         status: RunStatus,
         error: str | None = None,
-    ) -> InferenceRun | None:
+        *,
+        event: EventDraft | None = None,
+    ) -> Finalized | None:
         check_finalize(run, assistant_message, status)
-        values: dict[str, Any] = {"status": status, "updated_at": self._clock()}
+        now = self._clock()
+        values: dict[str, Any] = {"status": status, "updated_at": now}
         values["result_message_id"] = assistant_message.id if assistant_message else None
         if error is not None:
             values["error"] = error
@@ -141,25 +159,39 @@ class SqlRunStore:
             .where(_owned(run.id, run.user_id), RUNS.c.status.in_(_UNFINISHED))
             .values(values)
         )
+
+        async def transaction() -> Finalized:
+            return await self._finalize(run, statement, assistant_message, event, now)
+
         try:
             with translate_errors():
                 try:
-                    return await self._finalize(statement, assistant_message)
+                    return await numbered(transaction, run.chat_id)
                 except IntegrityError as exc:
                     if await self._select_one(_owned(run.id, run.user_id)) is None:
                         return None  # the run went with its chat
                     raise AlreadyExists(f"Message {values['result_message_id']} exists") from exc
-        except _Lost:
+        except (_Lost, NotFound):  # NotFound: the chat, and so the run, is gone
             return None
 
-    async def _finalize(self, statement: Update, message: Message | None) -> InferenceRun:
+    async def _finalize(
+        self,
+        run: InferenceRun,
+        statement: Update,
+        message: Message | None,
+        draft: EventDraft | None,
+        now: datetime,
+    ) -> Finalized:
         async with write_transaction(self._engine) as conn:
+            event = None
+            if draft is not None:  # first, so the chat is locked before the run, as a delete does
+                event = await append_on(conn, run.user_id, run.chat_id, draft.type, draft.data, now)
             if message is not None:
                 await conn.execute(insert(MESSAGES).values(_values(message)))
             done = await _returning(conn, statement)
             if done is None:
-                raise _Lost  # rolls the message back
-            return done
+                raise _Lost  # rolls the message and the event back
+            return Finalized(done, event)
 
     async def _select_one(self, where: ColumnElement[bool]) -> InferenceRun | None:
         with translate_errors():

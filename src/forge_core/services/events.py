@@ -3,7 +3,9 @@
 The log is the truth and the bus a fast path: an event is numbered and stored before it
 is published, so a socket that missed it live (not yet connected, another replica, the
 bus down for a moment) reads it back with ``since``. A failed publish is therefore not
-an error for the caller.
+an error for the caller. An event that belongs with another write (a run's end, see
+``RunStore.finalize``) is stored in that write's transaction, then only published here,
+so a crash between the two can lose the live delivery but never the event.
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ class ChatEvents:
         """Store the event, then publish it. ``data`` must be JSON-ready (``jsonable``).
         Raises NotFound if the chat is gone."""
         event = await self.log.append(owner, chat_id, type, data, self.clock())
+        await self.publish(event)
+        return event
+
+    async def publish(self, event: ChatEvent) -> None:
+        """Send an event already in the log (one a store wrote in its own transaction,
+        as ``RunStore.finalize`` does) to the chat's sockets. A bus that is down is not
+        an error: the socket reads the event back from the log."""
         with contextlib.suppress(Unavailable):
             await self.bus.publish(event)
-        return event
 
     async def check_chat(self, owner: UUID, chat_id: UUID) -> None:
         """Raises NotFound unless the chat is the owner's (another user's looks missing)."""

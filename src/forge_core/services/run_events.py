@@ -7,6 +7,10 @@
   API shows it; None for ``health``) and ``output`` (what the backend answered);
 - ``runpod.failed``: ``runpod_id``, ``status`` as RunPod writes it ("FAILED",
   "CANCELLED", "TIMED_OUT") and a readable ``error``.
+
+The first two are emitted (stored, then published) on their own. The end is a draft
+(``ended``) that ``RunStore.finalize`` stores in the transaction that ends the run, so a
+run that ended always has its end event in the log; the supervisor then only publishes.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from forge_core.entities import InferenceRun, Message, RunStatus
+from forge_core.entities import EventDraft, InferenceRun, Message, RunStatus
 from forge_core.errors import ForgeError
 from forge_core.services.events import ChatEvents, jsonable
 
@@ -52,14 +56,23 @@ async def status(events: ChatEvents, run: InferenceRun, new_status: RunStatus) -
     await emit(events, run, STATUS, status=RUNPOD_STATUS[new_status])
 
 
-async def ended(events: ChatEvents, run: InferenceRun, reply: Message | None, output: Any) -> None:
-    """The event for a run that ended: completed with its message and output, or failed."""
-    if run.status is RunStatus.COMPLETED:
+def ended(
+    run: InferenceRun,
+    status: RunStatus,
+    reply: Message | None,
+    output: Any,
+    error: str | None = None,
+) -> EventDraft:
+    """The event for a run that ends with ``status``: completed with its message and
+    output, or failed with its error. A draft, for ``RunStore.finalize`` to store with
+    the run's end in one transaction."""
+    if status is RunStatus.COMPLETED:
         message = jsonable(reply) if reply is not None else None
-        await emit(events, run, COMPLETED, message=message, output=_json_ready(output))
-    else:
-        error = run.error or f"the run ended {run.status.value}"
-        await emit(events, run, FAILED, status=RUNPOD_STATUS[run.status], error=error)
+        data = {"message": message, "output": _json_ready(output)}
+        return EventDraft(COMPLETED, {"runpod_id": run.backend_run_id, **data})
+    error = error or run.error or f"the run ended {status.value}"
+    data = {"status": RUNPOD_STATUS[status], "error": error}
+    return EventDraft(FAILED, {"runpod_id": run.backend_run_id, **data})
 
 
 def _json_ready(output: Any) -> Any:

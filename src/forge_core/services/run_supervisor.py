@@ -21,7 +21,9 @@ so even two pollers of one run (a lease lost during a database outage) store one
 
 A run reports to its chat (``run_events``): after ``runpod.queued`` (sent by ``start``),
 the status change and the end, each sent by the poller that made the change (so the end
-is reported once).
+is reported once). The end event is stored by the finalize itself, in the transaction
+that ends the run, and published after it commits: a crash in between loses only the
+live delivery, and a socket reads the event back with ``since``.
 
 A completed ``generate_scad`` run whose output holds SCAD (``forge_core.scad_source``)
 hands it to the 3D pipeline as a new job in the chat's session, checked against the
@@ -266,13 +268,17 @@ class RunSupervisor:
         error: str | None = None,
         output: Any = None,
     ) -> InferenceRun | None:
-        """Finalize the run; the poller whose finalize won (exactly one) reports it."""
+        """Finalize the run with its end event; the poller whose finalize won (exactly
+        one) publishes the event, which the store already holds."""
         self._forget(run.id)
-        done = await self.runs.finalize(run, message, status, error)
-        if done is not None:
-            await run_events.ended(self.events, done, message, output)
-            await self._hand_off(done, output)
-        return done
+        draft = run_events.ended(run, status, message, output, error)
+        done = await self.runs.finalize(run, message, status, error, event=draft)
+        if done is None:
+            return None
+        if done.event is not None:
+            await self.events.publish(done.event)
+        await self._hand_off(done.run, output)
+        return done.run
 
     async def _hand_off(self, run: InferenceRun, output: Any) -> None:
         """Give a completed ``generate_scad`` run's SCAD to the pipeline, if it has any."""
