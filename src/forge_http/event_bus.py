@@ -10,8 +10,11 @@ plugin list, so the supervisor can publish for as long as the app's lifespan run
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -24,7 +27,10 @@ from redis.exceptions import RedisError
 from forge_core.entities import ChatEvent
 from forge_core.errors import Unavailable
 
+log = logging.getLogger("forge.event_bus")
 _decoder = msgspec.json.Decoder(ChatEvent)
+#: Seconds between two reconnection attempts while Redis is away: doubling, capped.
+RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0
 #: What a backend raises when it is not started or cannot reach its server.
 _BACKEND_ERRORS = (RuntimeError, OSError, ConnectionError, RedisError)
 
@@ -70,6 +76,27 @@ class ChannelsEventBus:
             yield (_decoder.decode(raw) async for raw in subscriber.iter_events())
 
 
+class ResilientPubSubBackend(RedisChannelsPubSubBackend):
+    """Litestar's Redis pub/sub backend, made to outlive a Redis outage. Its event stream
+    ends at the first connection error that redis-py's retries do not absorb, which ends
+    the plugin's subscriber task: live events would stop on this replica until a restart.
+    Here the stream waits and reads again (redis-py reconnects and subscribes the
+    channels again on connect). Events published meanwhile never reach this replica's
+    sockets live; each socket fills such a gap from the event log at its next event."""
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        delay = RECONNECT_FIRST
+        while True:
+            try:
+                async for item in super().stream_events():
+                    delay = RECONNECT_FIRST
+                    yield item
+            except _BACKEND_ERRORS as exc:
+                log.warning("event bus: Redis unreachable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+
+
 async def open_event_bus() -> AsyncIterator[ChannelsEventBus]:
     """The container's Resource: the in-memory bus for the app's lifetime."""
     async with ChannelsEventBus.open() as bus:
@@ -79,5 +106,5 @@ async def open_event_bus() -> AsyncIterator[ChannelsEventBus]:
 async def open_redis_event_bus(redis: Redis, prefix: str) -> AsyncIterator[ChannelsEventBus]:
     """The container's Resource for ``FORGE_EVENT_BUS=redis``: events reach every replica
     on the same Redis and ``FORGE_REDIS_PREFIX``."""
-    async with ChannelsEventBus.open(RedisChannelsPubSubBackend(redis=redis), prefix) as bus:
+    async with ChannelsEventBus.open(ResilientPubSubBackend(redis=redis), prefix) as bus:
         yield bus

@@ -13,14 +13,15 @@ from uuid import UUID, uuid4
 
 import anyio
 import pytest
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 
 from forge_core.entities import ChatEvent
 from forge_core.errors import Unavailable
 from forge_core.ports import EventBus
-from forge_http.event_bus import ChannelsEventBus
+from forge_http.event_bus import ChannelsEventBus, ResilientPubSubBackend
 from tests.fakes.event_bus import RecordingBus
+from tests.fakes.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.anyio
 
@@ -115,7 +116,7 @@ class TestRecordingBus(EventBusContract):
 
 
 def redis_bus(client: Redis, prefix: str) -> AbstractAsyncContextManager[ChannelsEventBus]:
-    return ChannelsEventBus.open(RedisChannelsPubSubBackend(redis=client), prefix)
+    return ChannelsEventBus.open(ResilientPubSubBackend(redis=client), prefix)
 
 
 def closed_port() -> int:
@@ -162,6 +163,45 @@ class TestRedisChannelsEventBus(EventBusContract):
             await mine.publish(event(chat, 2))
             [got] = await take(events, 1)
         assert got.seq == 2
+
+    async def test_live_events_resume_after_a_redis_outage(
+        self, redis_url: str, redis_client: Redis, redis_prefix: str
+    ) -> None:
+        """An outage longer than redis-py's retries: Litestar's own backend ends its
+        stream there, and with it every live subscription of the replica for good."""
+        chat = uuid4()
+        target = make_url(redis_url)
+        got: list[int] = []
+        first = anyio.Event()
+
+        async def consume(events: AsyncIterator[ChatEvent]) -> None:
+            async for item in events:
+                got.append(item.seq)
+                first.set()
+
+        async with (
+            TcpProxy.running(target.host or "127.0.0.1", target.port or 6379) as proxy,
+            Redis.from_url(f"redis://127.0.0.1:{proxy.port}/{target.database or 0}") as through,
+            redis_bus(through, redis_prefix) as replica,
+            redis_bus(redis_client, redis_prefix) as publisher,
+            replica.subscribe(chat) as events,
+            anyio.create_task_group() as group,
+        ):
+            group.start_soon(consume, events)
+            await publisher.publish(event(chat, 1))
+            with anyio.fail_after(5):
+                await first.wait()
+            proxy.cut()
+            await anyio.sleep(5)
+            proxy.restore()
+            with anyio.fail_after(15):  # the replica reconnects within its backoff
+                seq = 1
+                while len(got) == 1:
+                    seq += 1
+                    await publisher.publish(event(chat, seq))
+                    await anyio.sleep(0.2)
+            assert got[0] == 1 and got[1] > 1  # live again; what was lost is in the log
+            group.cancel_scope.cancel()
 
     async def test_a_bus_whose_redis_is_down_is_unavailable(self, redis_prefix: str) -> None:
         async with (
