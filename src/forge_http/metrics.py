@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 from litestar import Request, Response, get
+from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
@@ -56,7 +57,7 @@ class RequestMetrics:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/metrics":
+        if scope["type"] != ScopeType.HTTP or scope["path"] == "/metrics":
             await self.app(scope, receive, send)
             return
         start, status = time.perf_counter(), 500

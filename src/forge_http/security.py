@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
@@ -25,7 +26,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
         return token.strip()
-    if connection.scope["type"] == "websocket" and connection.query_params.get("token"):
+    if connection.scope["type"] == ScopeType.WEBSOCKET and connection.query_params.get("token"):
         return str(connection.query_params["token"])
     raise Unauthenticated("Missing bearer token: send 'Authorization: Bearer <access_token>'")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -52,7 +53,7 @@ class MemoryRepository:
         where: Mapping[str, UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[E]:
+    ) -> builtins.list[E]:
         conditions = dict(where or {})
         matching = [
             row
@@ -90,7 +91,7 @@ class MemoryRepository:
         if kind is Asset:
             self._unlink_components(entity_id)
 
-    async def running_jobs(self, limit: int = 500) -> list[Job]:
+    async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
         running = [j for j in self._rows[Job].values() if j.status is JobStatus.RUNNING]
         return sorted(running, key=lambda j: (j.created_at, str(j.id)))[:limit]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
@@ -34,7 +35,7 @@ class JobController(Controller):
         session_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[JobOut]:
+    ) -> builtins.list[JobOut]:
         found = await caller.services.jobs.list(caller.user_id, page(limit, offset), session_id)
         return to_dtos(JobOut, found)
 
@@ -97,7 +98,7 @@ class AssetController(Controller):
         job_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[AssetOut]:
+    ) -> builtins.list[AssetOut]:
         found = await caller.services.assets.list(caller.user_id, page(limit, offset), job_id)
         return to_dtos(AssetOut, found)
 
@@ -134,7 +135,7 @@ class AssetMetaController(Controller):
         asset_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[AssetMetaOut]:
+    ) -> builtins.list[AssetMetaOut]:
         metas = caller.services.asset_metas
         found = await metas.list(caller.user_id, page(limit, offset), asset_id)
         return to_dtos(AssetMetaOut, found)
