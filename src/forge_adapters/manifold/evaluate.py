@@ -25,6 +25,7 @@ from openscad_lalr_parser import Assignment, clear_ast_cache, getASTfromFile, ge
 MAX_WARNINGS = 50
 _SYNTAX = re.compile(r"Syntax error in .*? at line (\d+), column (\d+):\n?(.*)", re.DOTALL)
 _LINE = re.compile(r"\bin line (\d+)")
+_WARNINGS = ("WARNING", "DEPRECATED", "use error")
 _counter = itertools.count(1)
 
 
@@ -62,10 +63,12 @@ def render(
         return limit("memory", "the render ran out of memory"), b""
     except RecursionError:
         return failed("the model recurses too deeply"), b""
+    except PermissionError as exc:  # the guard's refusal
+        return failed(f"ERROR: {exc}"), b""
     except OSError as exc:
         if exc.errno == errno.EFBIG:
             return limit("output", f"the output is over {output_bytes} bytes"), b""
-        return failed(f"a file could not be read: {exc.strerror}"), b""
+        return failed(f"ERROR: a file could not be read: {exc.strerror}"), b""
     finally:
         model.unlink(missing_ok=True)
         (folder / "model.stl").unlink(missing_ok=True)
@@ -91,14 +94,14 @@ def _render(
         return failed(clean(str(exc), model)), b""
     solids = [b for b in bodies if b.role != "background" and (b.body or b.raw_mesh)]
     solids = [b for b in solids if b.raw_mesh is not None or not b.body.is_empty()]
+    warnings = [clean(m, model) for m in messages.lines if m.startswith(_WARNINGS)]
     if not solids:
         flat = any(b.section is not None for b in bodies)
         problem = "the model is 2D only: it has no 3D object" if flat else "the model is empty"
-        return failed(problem), b""
+        return failed(f"{problem} ({warnings[0]})" if warnings else problem), b""
     output = model.parent / "model.stl"
     notes = export_model(str(output), solids, "stl")
     mesh = output.read_bytes()
-    warnings = [clean(m, model) for m in messages.lines if m.startswith(("WARNING", "DEPRECATED"))]
     warnings += [f"WARNING: export: {note}" for note in notes]
     seconds = time.monotonic() - started
     return {"ok": True, "warnings": warnings[:MAX_WARNINGS], "seconds": seconds}, mesh
