@@ -63,6 +63,10 @@ def render(
         return limit("memory", "the render ran out of memory"), b""
     except RecursionError:
         return failed("the model recurses too deeply"), b""
+    except (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError) as exc:
+        # The evaluator's own bug on this model, not the model's: say so, keep the worker.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return failed(f"ERROR: the evaluator failed: {type(exc).__name__}: {first}"), b""
     except PermissionError as exc:  # the guard's refusal
         return failed(f"ERROR: {exc}"), b""
     except OSError as exc:

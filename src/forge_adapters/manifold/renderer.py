@@ -33,9 +33,9 @@ class ManifoldRenderer:
     """Renders SCAD to binary STL in warm worker processes; see the module docstring."""
 
     def __init__(self, *, library: Path | None = None, limits: ManifoldLimits | None = None):
-        self._library = library
+        self._library = library.resolve() if library is not None else None  # workers' cwd differs
         self._limits = limits or ManifoldLimits()
-        self._pool = WorkerPool(self._limits, library)
+        self._pool = WorkerPool(self._limits, self._library)
 
     def start(self) -> None:
         """Warm the workers now, in the background, instead of at the first render."""
