@@ -16,7 +16,8 @@ Meanwhile the server's memory is sampled every 20 ms from /proc: its own RSS (Vm
 and VmHWM, the kernel's peak) and, separately, the summed RSS of its child processes
 (the ``openscad`` renders, or the Manifold render workers). Reported: wall time (first
 start to last completion, by the server's own timestamps), jobs/min, per-job latency,
-successes, health latency idle against under load (p50, p99, max, and how many probes took over 100 ms), peak memory.
+successes, health latency idle against under load (p50, p99, max, and how many probes
+took over 100 ms), peak memory.
 Exit status: 0 when every job succeeded, 1 otherwise, 2 on a setup failure.
 """
 
