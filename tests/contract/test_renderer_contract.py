@@ -33,6 +33,9 @@ def triangles(stl: bytes) -> int:
     return int(count)
 
 
+RELATIVE_ONLY = "only relative paths inside the SCAD library are allowed"
+
+
 class RendererContract:
     """Subclasses provide ``renderer`` (no library, 120 s), ``fast_renderer`` (a 1 s
     timeout) and ``library_renderer`` (reading from the ``library`` folder)."""
@@ -121,26 +124,31 @@ class RendererContract:
         assert triangles(result.mesh) == 12
 
     @pytest.mark.parametrize(
-        ("scad", "line"),
+        ("scad", "line", "reason"),
         [
-            ("cube(1);\ninclude </etc/passwd>\n", 2),
-            ('cube(1);\n\nimport("../x.stl");\n', 3),
-            ('import(str("/etc/", "passwd"));\n', 1),
-            ('// import("/etc/passwd") is fine in a comment\nsurface(file = "heights.dat");\n', 2),
-            ("include <escape.scad>\n", 1),
-            ('import(file = "/etc/passwd");\n', 1),
-            ('x = dxf_dim(file = name, name = "w");\n', 1),
-            ('h = "/etc/passwd";\nrotate_extrude(h) square(1);\n', 2),
-            ('import("\\x2fetc/passwd");\n', 1),
+            ("cube(1);\ninclude </etc/passwd>\n", 2, RELATIVE_ONLY),
+            ('cube(1);\n\nimport("../x.stl");\n', 3, RELATIVE_ONLY),
+            ("include <parts/../../x.scad>\n", 1, RELATIVE_ONLY),  # .. inside the library
+            ("include <parts/../parts/peg.scad>\n", 1, RELATIVE_ONLY),  # even back into it
+            ("use <~/x.scad>\n", 1, RELATIVE_ONLY),
+            ('import(file = "/etc/passwd");\n', 1, RELATIVE_ONLY),
+            ('import(str("/etc/", "passwd"));\n', 1, "the file must be a plain string"),
+            ('// import("/etc/passwd") is fine in a comment\nsurface(file = "heights.dat");\n',
+             2, "no such file in the SCAD library"),
+            ("include <escape.scad>\n", 1, "it leads out of the SCAD library"),
+            ('x = dxf_dim(file = name, name = "w");\n', 1, "the file must be a plain string"),
+            ('h = "/etc/passwd";\nrotate_extrude(h) square(1);\n', 2, "must be given by name"),
+            ('import("\\x2fetc/passwd");\n', 1, "not a plain file name"),
         ],
-    )
+    )  # fmt: skip
     async def test_files_outside_the_library_are_refused(
-        self, library_renderer: Renderer, scad: str, line: int
+        self, library_renderer: Renderer, scad: str, line: int, reason: str
     ) -> None:
         with pytest.raises(InvalidInput) as caught:
             await library_renderer.render(scad)
         assert not isinstance(caught.value, RenderFailed)  # refused: nothing was rendered
         assert caught.value.detail.startswith(f"scad: line {line}:")
+        assert reason in caught.value.detail  # refused for its own reason, not another
 
     async def test_without_a_library_every_file_is_refused(self, renderer: Renderer) -> None:
         with pytest.raises(InvalidInput, match=r"line 1: use <\.\.\.> 'parts/peg\.scad' refused"):
