@@ -272,7 +272,7 @@ class AuthProvider(Protocol):
 class ObjectStore(Protocol):
     """Bytes by key: rendered models, previews, sources. Every method raises InvalidInput
     for a key that is not a relative path of plain segments (one rule for every store:
-    ``check_key`` in ``forge_adapters.memory.objectstore``) and Unavailable when the store
+    ``forge_core.storage_keys.check_key``) and Unavailable when the store
     cannot answer now."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> str:
