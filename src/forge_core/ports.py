@@ -45,7 +45,8 @@ class Repository(Protocol):
     """
 
     async def add(self, entity: OwnedEntity) -> None:
-        """Store a new record. Raises NotFound if its parent is gone."""
+        """Store a new record. Raises NotFound if its parent is gone, AlreadyExists if
+        its id is taken (by any owner's record of its kind): never overwrites."""
 
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
         """The record, or NotFound."""
