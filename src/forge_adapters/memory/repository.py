@@ -20,7 +20,7 @@ from forge_core.entities import (
     OwnedEntity,
     kind_name,
 )
-from forge_core.errors import NotFound, StaleObject
+from forge_core.errors import AlreadyExists, NotFound, StaleObject
 
 E = TypeVar("E", bound=OwnedEntity)
 
@@ -36,6 +36,8 @@ class MemoryRepository:
             parent_id = getattr(entity, field)
             if parent_id not in self._rows[parent_kind]:
                 raise NotFound(kind_name(parent_kind), parent_id)
+        if entity.id in self._rows[kind]:  # whoever owns it: ids are unique, as in SQL
+            raise AlreadyExists(f"{kind_name(kind)} {entity.id} already exists")
         self._rows[kind][entity.id] = entity
 
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
