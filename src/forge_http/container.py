@@ -13,6 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from dependency_injector import containers, providers
 
+from forge_adapters.catalog import MemoryCatalog, SqlCatalog
 from forge_adapters.http_client import open_http_client
 from forge_adapters.local_auth import LocalAuthProvider
 from forge_adapters.memory import (
@@ -52,6 +53,8 @@ from forge_core.services import (
     RunSupervisor,
     Sessions,
 )
+from forge_core.services.catalog import Components
+from forge_core.services.retriever import Retriever
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
 from forge_http.gateway_factories import (
     lease_owner,
@@ -116,6 +119,11 @@ class Gateways(containers.DeclarativeContainer):
         kind,
         memory=providers.Singleton(memory_job_leases, repository),
         sql=providers.Singleton(sql_job_leases, engine),
+    )
+    catalog = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryCatalog),
+        sql=providers.Singleton(SqlCatalog, engine),
     )
     redis = providers.Resource(open_redis, core.settings)
     event_bus = providers.Selector(
@@ -182,6 +190,8 @@ class Services(containers.DeclarativeContainer):
         Sessions, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
     )
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
+    components = providers.Singleton(Components, catalog=gateways.catalog, clock=core.clock)
+    retriever = providers.Singleton(Retriever, catalog=gateways.catalog)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
     events = providers.Singleton(
         ChatEvents,
@@ -273,6 +283,7 @@ class ServiceSet:
     pipeline: Pipeline
     content: AssetContent
     limits: RateLimits
+    components: Components
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:
