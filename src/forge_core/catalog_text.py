@@ -53,10 +53,8 @@ there these this those to use using want we which will with would you your let
 design build print printed printable model about around one two three four"""
 STOPWORDS = frozenset(_FILLER.split())
 #: Words without a digit that still name one part or family.
-MODEL_WORDS = frozenset(
-    "usbc microusb miniusb usba barreljack arduino uno nano mega leonardo raspberry pico "
-    "gopro hdmi".split()
-)
+_MODELS = "usbc microusb miniusb usba barreljack arduino uno nano mega leonardo raspberry pico"
+MODEL_WORDS = frozenset([*_MODELS.split(), "gopro", "hdmi"])
 #: Words whose last "s" is not a plural.
 _KEEP_S = frozenset({"gps", "lipos", "bus", "ess", "glass", "brass", "press", "less", "ms"})
 

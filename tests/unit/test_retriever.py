@@ -34,7 +34,7 @@ async def test_words_without_a_size_or_model_name_no_part() -> None:
 async def test_requirements_get_components_unless_they_have_them() -> None:
     retriever = Retriever(MemoryCatalog())
     given = {"model_type": "enclosure"}
-    found, hits = await retriever.for_request(None, "box for an Arduino Uno", given)
+    found, _ = await retriever.for_request(None, "box for an Arduino Uno", given)
     assert found is not None and [c["id"] for c in found["components"]] == ["board-arduino-uno-r3"]
     assert found["model_type"] == "enclosure" and given == {"model_type": "enclosure"}
     assert set(found["components"][0]) == {

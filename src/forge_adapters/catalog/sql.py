@@ -177,21 +177,39 @@ class SqlCatalog:
             raise NotFound("Component", component_id)
         return component_of(row)
 
-    async def add(self, component: Component) -> None:
-        await self.add_many([component], origin="user")
-
-    async def add_many(self, components: Sequence[Component], *, origin: str) -> None:
-        """Store parts in one transaction (an import): ``origin`` is "user" for parts
-        with an owner, "site" for parts every user sees. Raises AlreadyExists (nothing
-        stored) if an id is taken."""
+    async def import_parts(self, components: Sequence[Component]) -> int:
+        """Store parts in one transaction (``forge catalog import``): parts with an owner
+        are that user's, parts without are the site's (read-only, seen by all). A part
+        whose id was imported before by the same owner (or for the site) is replaced.
+        Raises AlreadyExists, storing nothing, if an id belongs to another part (a
+        shipped one, another user's). Returns how many were stored."""
         await self._ensure_shipped()
-        rows = [row_values(c, origin) for c in components]
+        rows = [row_values(c, "user" if c.owner else "site") for c in components]
+        ids = [r["id"] for r in rows]
+        with translate_errors():
+            async with write_transaction(self.engine) as conn:
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    taken = await conn.execute(
+                        select(C.id, C.origin, C.owner_id).where(C.id.in_(chunk))
+                    )
+                    mine = {(r["id"], r["origin"], r["owner_id"]) for r in rows if r["id"] in chunk}
+                    for row in taken.all():
+                        if tuple(row) not in mine:
+                            raise AlreadyExists(f"component id {row[0]!r} is taken by another part")
+                    await conn.execute(delete(COMPONENTS).where(C.id.in_(chunk)))
+                for start in range(0, len(rows), 500):
+                    await conn.execute(COMPONENTS.insert(), rows[start : start + 500])
+        return len(rows)
+
+    async def add(self, component: Component) -> None:
+        await self._ensure_shipped()
         try:
             with translate_errors():
                 async with write_transaction(self.engine) as conn:
-                    await conn.execute(COMPONENTS.insert(), rows)
+                    await conn.execute(COMPONENTS.insert(), [row_values(component, "user")])
         except Conflict as exc:  # the unique id (translate_errors maps IntegrityError)
-            raise AlreadyExists("a component id is taken") from exc
+            raise AlreadyExists(f"component id {component.id!r} is taken") from exc
 
     async def update(self, component: Component) -> None:
         await self._ensure_shipped()

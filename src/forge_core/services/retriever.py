@@ -3,8 +3,9 @@
 The retriever searches the catalog with the chat's text, then keeps, for each word of
 the text that names a size or model (``2306``, ``20x20``, ``m3``, ``pi4``, ``uno``: see
 ``catalog_text.is_key_term``), the parts called by it (in their name or aliases, not
-their notes) that matched the most of the text's words. "A 5-inch quad frame for a 20x20 stack and 2306 motors" so keeps the 20x20
-stack, the 2306 motor and the 5-inch propeller; "motor" alone names no part.
+their notes) that matched the most of the text's words. "A 5-inch quad frame for a
+20x20 stack and 2306 motors" so keeps the 20x20 stack, the 2306 motor and the 5-inch
+propeller; "motor" alone names no part.
 Requirements that already list ``components`` are kept as they are: the client chose.
 """
 
