@@ -8,6 +8,7 @@ only (every store's tokenizer keeps such a word whole):
   ``30.5x30.5`` -> ``30p5x30p5``
 - ``5 inch``, ``5"``, ``5in``, ``5-inch`` -> ``5inch``
 - ``M3``, ``m3x10`` -> ``m3`` (a screw's length is not what identifies it)
+- ``30 mm`` -> ``30mm``: a size, which a bare ``2306`` or ``608`` (a model) is not
 - ``NEMA 17``, ``nema-17`` -> ``nema17``; ``Pi 4`` -> ``pi4``; ``SG 90`` -> ``sg90``
 - ``608ZZ``, ``608-2RS`` -> ``608`` (the seal is not the size)
 - ``USB-C``, ``type-C`` -> ``usbc``; ``micro USB`` -> ``microusb``
@@ -45,6 +46,7 @@ _JOINED = re.compile(
 _SEAL = re.compile(r"\b(\d{3,5})[\s-]*(?:zz|2rs|rs|2z|z)\b")
 _DECIMAL = re.compile(r"(\d)[.,](\d)")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_CROSS_MM = re.compile(r"(\d+(?:[.,]\d+)?(?:x\d+(?:[.,]\d+)?)+)\s*mm\b")
 _MM = re.compile(r"(\d)\s*mm\b")
 
 _FILLER = """a an and are as at be but by can could do for from have i im in into is it its
@@ -64,8 +66,9 @@ def tokens(text: str) -> list[str]:
     text = text.lower()
     for pattern, replacement in _PHRASES:
         text = pattern.sub(replacement, text)
-    text = _MM.sub(r"\1 ", text)
     text = _CROSS.sub(lambda m: m.group(1) + "x", text)
+    text = _CROSS_MM.sub(r"\1 ", text)
+    text = _MM.sub(r"\1mm", text)
     text = _INCH.sub(lambda m: f" {m.group(1)}inch ", text)
     text = _METRIC.sub(lambda m: f" m{m.group(1)} ", text)
     text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)

@@ -371,6 +371,9 @@ class MeshFacts:
     #: Largest horizontal distance from the centre of mass to a point of the mesh: half
     #: the diameter of the circle a frame's arms sweep, seen from above.
     reach_xy: float = 0.0
+    #: Round vertical holes near the bottom, as (x, y, diameter): what a retrieved
+    #: part's hole pattern is checked against.
+    holes: tuple[tuple[float, float, float], ...] = ()
 
 
 class MeshKit(Protocol):

@@ -252,6 +252,7 @@ class Services(containers.DeclarativeContainer):
         supervisor=supervisor,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
         limits=limits,
+        retriever=retriever,
     )
 
 

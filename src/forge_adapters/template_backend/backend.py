@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from forge_adapters.local_runs import LocalRuns
+from forge_adapters.template_backend.components import sized_by_components
 from forge_adapters.template_backend.reading import Reading, model_type_of, read
 from forge_adapters.template_backend.scad import MODEL_TYPES, TEMPLATES, parameters, write
 from forge_core.entities import JsonObject
@@ -52,6 +53,12 @@ def requirements(job: JobInput) -> JsonObject:
     }
 
 
+def with_context(req: JsonObject, job: JobInput) -> JsonObject:
+    """The requirements with the standard parts retrieved for the job (its context)."""
+    parts = (job.context or {}).get("components")
+    return {**req, "components": parts} if isinstance(parts, list) and parts else req
+
+
 def describe(model_type: str, reading: Reading) -> str:
     parts = [f"{TEMPLATES[model_type].title}"]
     parts += [
@@ -63,7 +70,7 @@ def describe(model_type: str, reading: Reading) -> str:
 
 def scad(job: JobInput) -> JsonObject:
     """Parametric OpenSCAD for the job's requirements (read from its words if it has none)."""
-    req = job.requirements_json or requirements(job)
+    req = job.requirements_json or with_context(requirements(job), job)
     text_fields = ("primary_function", "description_natural_language", "custom_description")
     texts = [str(req.get(f) or "") for f in text_fields] + _search_terms(req) + [job.prompt]
     reading = read(texts)
@@ -72,6 +79,9 @@ def scad(job: JobInput) -> JsonObject:
     model_type = model_type_of(str(req.get("model_type") or "").lower())
     model_type = model_type or reading.model_type or "custom"
     values = parameters(model_type, reading)
+    values = sized_by_components(
+        model_type, values, req, set(reading.dimensions_mm), reading.counts
+    )
     label = str(req.get("model_type") or job.prompt or "part")
     return {
         "status": "success",
@@ -103,7 +113,7 @@ def _numbers(value: Any, kind: type[float] | type[int]) -> dict[str, Any]:
 def execute(job: JobInput) -> JsonObject:
     """The output of a job, as a worker would answer it."""
     if job.action is Action.PROCESS_REQUIREMENTS:
-        req = requirements(job)
+        req = with_context(requirements(job), job)
         summary = f"Requirements ({NOTE}): {req['description_natural_language']}"
         return {"status": "success", "content": summary, "requirements_json": req}
     if job.action is Action.GENERATE_SCAD:
