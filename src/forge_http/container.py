@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from dependency_injector import containers, providers
 
-from forge_adapters.catalog import MemoryCatalog, SqlCatalog
+from forge_adapters.catalog import MemoryCatalog
 from forge_adapters.http_client import open_http_client
 from forge_adapters.local_auth import LocalAuthProvider
 from forge_adapters.memory import (
@@ -57,8 +57,10 @@ from forge_core.services.catalog import Components
 from forge_core.services.retriever import Retriever
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
 from forge_http.gateway_factories import (
+    embeddings_kind,
     lease_owner,
     local_object_store,
+    open_embeddings,
     open_engine,
     open_openai_backend,
     open_supabase_http,
@@ -67,6 +69,7 @@ from forge_http.gateway_factories import (
     s3_object_store,
     seconds,
     signing_secret,
+    sql_catalog,
     storage_kind,
     supabase_auth,
     supabase_client,
@@ -120,11 +123,6 @@ class Gateways(containers.DeclarativeContainer):
         memory=providers.Singleton(memory_job_leases, repository),
         sql=providers.Singleton(sql_job_leases, engine),
     )
-    catalog = providers.Selector(
-        kind,
-        memory=providers.Singleton(MemoryCatalog),
-        sql=providers.Singleton(SqlCatalog, engine),
-    )
     redis = providers.Resource(open_redis, core.settings)
     event_bus = providers.Selector(
         core.settings.provided.event_bus,
@@ -150,6 +148,17 @@ class Gateways(containers.DeclarativeContainer):
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
     http_client = providers.Resource(
         open_http_client, core.settings.provided.inference_timeout_seconds
+    )
+    # Hybrid catalog search when FORGE_EMBEDDINGS_BASE_URL is set; BM25 alone otherwise.
+    embeddings = providers.Selector(
+        providers.Callable(embeddings_kind, core.settings),
+        off=providers.Object(None),
+        on=providers.Singleton(open_embeddings, http_client, core.settings),
+    )
+    catalog = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryCatalog),
+        sql=providers.Singleton(sql_catalog, engine, embeddings, core.settings),
     )
     inference = providers.Selector(
         core.settings.provided.inference_kind,

@@ -20,15 +20,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from forge_adapters.catalog.hybrid import fused
 from forge_adapters.catalog.postgres_search import postgres_search
 from forge_adapters.catalog.shipped import shipped_components
+from forge_adapters.catalog.vectors import (
+    MIN_SIMILARITY,
+    PgVectors,
+    SqliteVectors,
+    sqlite_vec_loader,
+)
 from forge_adapters.sql.catalog_table import COMPONENTS
 from forge_adapters.sql.engine import write_transaction
 from forge_adapters.sql.errors import translate_errors
 from forge_core.catalog_text import fields_text, terms
 from forge_core.components import Component, ComponentHit, component_from_json
 from forge_core.errors import AlreadyExists, Conflict, NotFound
-from forge_core.ports import ComponentQuery
+from forge_core.ports import ComponentQuery, Embeddings
 
 C = COMPONENTS.c
 _READ = (C.id, C.owner_id, C.data, C.created_at, C.updated_at)
@@ -88,12 +95,26 @@ def component_of(row: Sequence[Any]) -> Component:
 
 
 class SqlCatalog:
-    def __init__(self, engine: AsyncEngine, shipped: Iterable[Component] | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        shipped: Iterable[Component] | None = None,
+        embeddings: Embeddings | None = None,
+        min_similarity: float = MIN_SIMILARITY,
+    ) -> None:
         self.engine = engine
+        self.min_similarity = min_similarity
         self._shipped = tuple(shipped_components() if shipped is None else shipped)
         self._ready = False
         self._lock = anyio.Lock()
         self._postgres = engine.dialect.name == "postgresql"
+        self.vectors: SqliteVectors | PgVectors | None = None
+        if embeddings is not None:
+            self.vectors = (
+                PgVectors(embeddings)
+                if self._postgres
+                else SqliteVectors(engine, embeddings, in_sql=sqlite_vec_loader(engine))
+            )
 
     async def _ensure_shipped(self) -> None:
         if self._ready:
@@ -104,7 +125,16 @@ class SqlCatalog:
             with translate_errors():
                 async with write_transaction(self.engine) as conn:
                     await self._write_shipped(conn)
+            await self._sync_vectors()
             self._ready = True
+
+    async def _sync_vectors(self) -> None:
+        """Embed what has no vector yet (or changed): at the first call, after writes."""
+        if self.vectors is None:
+            return
+        with translate_errors():
+            async with write_transaction(self.engine) as conn:
+                await self.vectors.sync(conn)
 
     async def _write_shipped(self, conn: AsyncConnection) -> None:
         rows = [row_values(c, "shipped") for c in self._shipped]
@@ -130,9 +160,20 @@ class SqlCatalog:
             async with self.engine.connect() as conn:
                 if not wanted:
                     return await self._listing(conn, viewer, query)
-                if self._postgres:
-                    return await postgres_search(conn, viewer, query, wanted)
-                return await self._sqlite_search(conn, viewer, query, wanted)
+                if self.vectors is None:
+                    return await self._lexical(conn, viewer, query, wanted)
+                deep = replace(query, limit=min(query.offset + query.limit + 100, 500), offset=0)
+                lexical = await self._lexical(conn, viewer, deep, wanted)
+                return await fused(
+                    conn, self.vectors, viewer, query, wanted, lexical, self.min_similarity
+                )
+
+    async def _lexical(
+        self, conn: AsyncConnection, viewer: UUID | None, query: ComponentQuery, wanted: list[str]
+    ) -> list[ComponentHit]:
+        if self._postgres:
+            return await postgres_search(conn, viewer, query, wanted)
+        return await self._sqlite_search(conn, viewer, query, wanted)
 
     async def _sqlite_search(
         self, conn: AsyncConnection, viewer: UUID | None, query: ComponentQuery, wanted: list[str]
@@ -200,6 +241,7 @@ class SqlCatalog:
                     await conn.execute(delete(COMPONENTS).where(C.id.in_(chunk)))
                 for start in range(0, len(rows), 500):
                     await conn.execute(COMPONENTS.insert(), rows[start : start + 500])
+        await self._sync_vectors()
         return len(rows)
 
     async def add(self, component: Component) -> None:
@@ -210,6 +252,7 @@ class SqlCatalog:
                     await conn.execute(COMPONENTS.insert(), [row_values(component, "user")])
         except Conflict as exc:  # the unique id (translate_errors maps IntegrityError)
             raise AlreadyExists(f"component id {component.id!r} is taken") from exc
+        await self._sync_vectors()
 
     async def update(self, component: Component) -> None:
         await self._ensure_shipped()
@@ -223,6 +266,7 @@ class SqlCatalog:
                 )
                 if (await conn.execute(statement)).rowcount != 1:
                     raise NotFound("Component", component.id)
+        await self._sync_vectors()
 
     async def delete(self, owner: UUID, component_id: str) -> None:
         with translate_errors():
@@ -230,6 +274,8 @@ class SqlCatalog:
                 statement = delete(COMPONENTS).where(C.id == component_id, C.owner_id == owner)
                 if (await conn.execute(statement)).rowcount != 1:
                     raise NotFound("Component", component_id)
+        if self.vectors is not None:
+            self.vectors.forget()
 
     async def count(self) -> int:
         await self._ensure_shipped()
