@@ -12,6 +12,8 @@ from dataclasses import dataclass
 #: Weight of the name, aliases and notes fields: a word in the name counts most.
 FIELD_WEIGHTS = (10.0, 6.0, 1.0)
 K1, B = 1.2, 0.75
+#: FTS5 counts the scope column's one word in each part's length (catalog_table).
+SCOPE_WORDS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class Stats:
 def stats(docs: Iterable[Doc]) -> Stats:
     docs = list(docs)
     n = len(docs) or 1
-    mean = sum(sum(d.lengths) for d in docs) / n or 1.0
+    mean = sum(sum(d.lengths) + SCOPE_WORDS for d in docs) / n or 1.0
     freq: Counter[str] = Counter()
     for d in docs:
         freq.update(set().union(*d.fields))
@@ -51,7 +53,7 @@ def score(d: Doc, query_terms: Sequence[str], corpus: Stats) -> float:
     fields, the document's whole length, idf floored at 1e-6), as a positive number:
     higher is better."""
     total = 0.0
-    length = sum(d.lengths)
+    length = sum(d.lengths) + SCOPE_WORDS
     for term in query_terms:
         df = corpus.doc_freq.get(term, 0)
         if df == 0:

@@ -77,7 +77,7 @@ async def postgres_search(
     if not rows:
         return []
     n, mean, dfs = (await conn.execute(STATS, {"terms": wanted})).one()
-    corpus = bm25.Stats(int(n), float(mean), dict(zip(wanted, dfs, strict=True)))
+    corpus = bm25.Stats(int(n), float(mean) + bm25.SCOPE_WORDS, dict(zip(wanted, dfs, strict=True)))
     hits = []
     for row in rows:
         fields = (row[5], row[6], row[7])

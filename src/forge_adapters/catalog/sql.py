@@ -15,7 +15,15 @@ from typing import Any
 from uuid import UUID
 
 import anyio
-from sqlalchemy import Float, Uuid, and_, bindparam, column, delete, func, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -23,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from forge_adapters.catalog.hybrid import fused
 from forge_adapters.catalog.postgres_search import postgres_search
 from forge_adapters.catalog.shipped import shipped_components
+from forge_adapters.catalog.sqlite_search import SEARCH, SqliteCatalogSearch, match_of
 from forge_adapters.catalog.vectors import (
     MIN_SIMILARITY,
     PgVectors,
@@ -39,36 +48,6 @@ from forge_core.ports import ComponentQuery, Embeddings
 
 C = COMPONENTS.c
 _READ = (C.id, C.owner_id, C.data, C.created_at, C.updated_at)
-FTS_WEIGHTS = "10.0, 6.0, 1.0"  # name, aliases, notes: as bm25.FIELD_WEIGHTS
-
-SQLITE_SEARCH = f"""
-SELECT c.id, c.owner_id, c.data, c.created_at, c.updated_at,
-       c.search_name, c.search_aliases, c.search_body,
-       bm25(components_fts, {FTS_WEIGHTS}) AS rank
-FROM components_fts JOIN components AS c ON c.num = components_fts.rowid
-WHERE components_fts MATCH :match
-  AND (c.owner_id IS NULL OR c.owner_id = :viewer)
-  AND (:category IS NULL OR c.category = :category)
-ORDER BY rank, c.id
-LIMIT :limit OFFSET :offset
-"""
-
-
-_SQLITE_STATEMENT = (
-    text(SQLITE_SEARCH)
-    .bindparams(bindparam("viewer", type_=Uuid()))
-    .columns(
-        C.id,
-        C.owner_id,
-        C.data,
-        C.created_at,
-        C.updated_at,
-        C.search_name,
-        C.search_aliases,
-        C.search_body,
-        column("rank", Float()),
-    )
-)
 
 
 def row_values(component: Component, origin: str) -> dict[str, Any]:
@@ -83,9 +62,15 @@ def row_values(component: Component, origin: str) -> dict[str, Any]:
         "search_name": name,
         "search_aliases": aliases,
         "search_body": body,
+        "search_scope": scope_of(component.owner),
         "created_at": component.created_at,
         "updated_at": component.updated_at,
     }
+
+
+def scope_of(owner: UUID | None) -> str:
+    """The FTS scope token of a part: who may see it."""
+    return "public" if owner is None else f"u{owner.hex}"
 
 
 def component_of(row: Sequence[Any]) -> Component:
@@ -108,6 +93,8 @@ class SqlCatalog:
         self._ready = False
         self._lock = anyio.Lock()
         self._postgres = engine.dialect.name == "postgresql"
+        self._fast = fast_search_for(engine)
+        self._rows = self._fast or SqliteCatalogSearch(None)
         self.vectors: SqliteVectors | PgVectors | None = None
         if embeddings is not None:
             self.vectors = (
@@ -156,6 +143,8 @@ class SqlCatalog:
     async def search(self, viewer: UUID | None, query: ComponentQuery) -> list[ComponentHit]:
         await self._ensure_shipped()
         wanted = terms(query.text)
+        if wanted and self._fast is not None and self.vectors is None:
+            return self._fast.search(viewer, query, wanted)
         with translate_errors():
             async with self.engine.connect() as conn:
                 if not wanted:
@@ -178,20 +167,10 @@ class SqlCatalog:
     async def _sqlite_search(
         self, conn: AsyncConnection, viewer: UUID | None, query: ComponentQuery, wanted: list[str]
     ) -> list[ComponentHit]:
-        params = {
-            "match": " OR ".join(f'"{t}"' for t in wanted),
-            "viewer": viewer,
-            "category": query.category,
-            "limit": query.limit,
-            "offset": query.offset,
-        }
-        result = await conn.execute(_SQLITE_STATEMENT, params)
-        hits = []
-        for row in result.all():
-            words = set(f"{row[5]} {row[6]} {row[7]}".split())
-            matched = tuple(t for t in wanted if t in words)
-            hits.append(ComponentHit(component_of(row), -float(row[8]), matched))
-        return hits
+        match = match_of(viewer, wanted)
+        params = (match, query.category, query.category, query.limit, query.offset)
+        rows = (await conn.exec_driver_sql(SEARCH, params)).all()
+        return self._rows.hits(list(rows), wanted)
 
     async def _listing(
         self, conn: AsyncConnection, viewer: UUID | None, query: ComponentQuery
@@ -284,6 +263,18 @@ class SqlCatalog:
                 return int(
                     (await conn.execute(select(func.count()).select_from(COMPONENTS))).scalar_one()
                 )
+
+
+def fast_search_for(engine: AsyncEngine) -> SqliteCatalogSearch | None:
+    """The event-loop search for a SQLite file (closed with the engine), else None."""
+    database = engine.url.database or ""
+    if engine.url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None
+    fast = SqliteCatalogSearch(database)
+    event.listen(engine.sync_engine, "engine_disposed", fast.close)
+    return fast
 
 
 def _visible(viewer: UUID | None) -> Any:

@@ -46,6 +46,8 @@ COMPONENTS = Table(
     Column("search_name", Text(), nullable=False),
     Column("search_aliases", Text(), nullable=False),
     Column("search_body", Text(), nullable=False),
+    # "public" (shipped and site parts) or "u" + the owner's hex: who sees the part.
+    Column("search_scope", Text(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=True),
     UniqueConstraint("id", name="uq_components_id"),

@@ -23,20 +23,24 @@ _JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=Tr
 
 SQLITE_FTS = (
     # External content on components.num: the index keeps only the words.
+    # search_scope ("public", or "u" and the owner's hex) lets a search rank only the
+    # parts its viewer sees: the scope joins the MATCH, so other users' parts are never
+    # scored (its bm25 weight is 0, so it changes no score).
     "CREATE VIRTUAL TABLE components_fts USING fts5("
-    "search_name, search_aliases, search_body, content='components', content_rowid='num', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "search_name, search_aliases, search_body, search_scope, content='components', "
+    "content_rowid='num', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER components_fts_insert AFTER INSERT ON components BEGIN "
-    "INSERT INTO components_fts(rowid, search_name, search_aliases, search_body) "
-    "VALUES (new.num, new.search_name, new.search_aliases, new.search_body); END",
+    "INSERT INTO components_fts(rowid, search_name, search_aliases, search_body, search_scope) "
+    "VALUES (new.num, new.search_name, new.search_aliases, new.search_body, new.search_scope); END",
     "CREATE TRIGGER components_fts_delete AFTER DELETE ON components BEGIN "
-    "INSERT INTO components_fts(components_fts, rowid, search_name, search_aliases, search_body) "
-    "VALUES ('delete', old.num, old.search_name, old.search_aliases, old.search_body); END",
+    "INSERT INTO components_fts(components_fts, rowid, search_name, search_aliases, search_body, "
+    "search_scope) VALUES ('delete', old.num, old.search_name, old.search_aliases, "
+    "old.search_body, old.search_scope); END",
     "CREATE TRIGGER components_fts_update AFTER UPDATE ON components BEGIN "
     "INSERT INTO components_fts(components_fts, rowid, search_name, search_aliases, search_body) "
     "VALUES ('delete', old.num, old.search_name, old.search_aliases, old.search_body); "
-    "INSERT INTO components_fts(rowid, search_name, search_aliases, search_body) "
-    "VALUES (new.num, new.search_name, new.search_aliases, new.search_body); END",
+    "INSERT INTO components_fts(rowid, search_name, search_aliases, search_body, search_scope) "
+    "VALUES (new.num, new.search_name, new.search_aliases, new.search_body, new.search_scope); END",
 )
 POSTGRES_FTS = (
     # 'simple': no stemming or stop words; the words are already normalised.
@@ -61,6 +65,7 @@ def upgrade() -> None:
         sa.Column("search_name", sa.Text(), nullable=False),
         sa.Column("search_aliases", sa.Text(), nullable=False),
         sa.Column("search_body", sa.Text(), nullable=False),
+        sa.Column("search_scope", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
