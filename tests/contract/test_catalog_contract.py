@@ -131,7 +131,8 @@ class CatalogContract:
         mine = user_part(owner)
         await catalog.add(mine)
         assert await catalog.get(owner, mine.id) == mine
-        assert mine.id in await self._ids(catalog, owner, "bracket zx81")
+        found = await catalog.search(owner, ComponentQuery("bracket zx81", limit=1))
+        assert found[0].component == mine  # searched parts read back whole, too
         assert mine.id not in await self._ids(catalog, other, "bracket zx81")
         assert mine.id not in await self._ids(catalog, None, "bracket zx81")
         with pytest.raises(NotFound):

@@ -5,9 +5,9 @@ Quality, not speed: the figures are the same on every machine."""
 from __future__ import annotations
 
 import pytest
+from benchmarks.catalog_quality import labelled, measure
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.catalog_quality import labelled, measure
 from forge_adapters.catalog import MemoryCatalog, SqlCatalog
 from forge_core.ports import ComponentCatalog
 

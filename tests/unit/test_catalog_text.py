@@ -35,6 +35,8 @@ from forge_core.catalog_text import is_key_term, terms
         ("USB type C", ["usbc"]),
         ("micro USB", ["microusb"]),
         ("2306 motors", ["2306", "motor"]),
+        ("30 mm tall", ["30mm", "tall"]),
+        ("20x20 mm", ["20x20"]),
         ("bearings", ["bearing"]),
         ("a frame for the stack", ["frame", "stack"]),
     ],
