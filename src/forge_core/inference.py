@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -58,6 +58,9 @@ class JobInput:
     prompt: str = ""
     history: tuple[Turn, ...] = ()
     requirements_json: JsonObject | None = None
+    #: What Forge found for the job: ``{"components": [...]}``, the standard parts the
+    #: chat names (``services.retriever``), for a backend to ground its answer on.
+    context: JsonObject | None = None
 
     def __post_init__(self) -> None:
         if self.action is Action.HEALTH and self.history:
@@ -78,13 +81,16 @@ class JobInput:
         return cls(action=kind, prompt=prompt, history=turns, requirements_json=requirements_json)
 
     def to_payload(self) -> JsonObject:
-        """The wire shape: ``{"action", "prompt", "history", "requirements_json"}``,
-        without history for ``health`` and without requirements_json when there is none."""
+        """The wire shape: ``{"action", "prompt", "history", "requirements_json",
+        "context"}``, without history for ``health`` and without requirements_json or
+        context when there is none."""
         payload: JsonObject = {"action": self.action.value, "prompt": self.prompt}
         if self.action is not Action.HEALTH:
             payload["history"] = [{"role": t.role, "content": t.content} for t in self.history]
         if self.requirements_json is not None:
             payload["requirements_json"] = self.requirements_json
+        if self.context is not None:
+            payload["context"] = self.context
         return payload
 
     @classmethod
@@ -102,7 +108,11 @@ class JobInput:
             raise InvalidInput("history", "must be a list of {role, content}")
         if requirements is not None and not isinstance(requirements, dict):
             raise InvalidInput("requirements_json", "must be an object")
-        return cls.create(action, prompt, history, requirements)
+        context = payload.get("context")
+        if context is not None and not isinstance(context, dict):
+            raise InvalidInput("context", "must be an object")
+        job = cls.create(action, prompt, history, requirements)
+        return job if context is None else replace(job, context=context)
 
 
 def _turn(entry: Turn | Mapping[str, Any]) -> Turn:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from forge_core.components import Component, ComponentHit
 from forge_core.entities import (
     AuthSession,
     ChatEvent,
@@ -382,6 +383,9 @@ class MeshFacts:
     #: Largest horizontal distance from the centre of mass to a point of the mesh: half
     #: the diameter of the circle a frame's arms sweep, seen from above.
     reach_xy: float = 0.0
+    #: Round vertical holes near the bottom, as (x, y, diameter): what a retrieved
+    #: part's hole pattern is checked against.
+    holes: tuple[tuple[float, float, float], ...] = ()
 
 
 class MeshKit(Protocol):
@@ -398,3 +402,53 @@ class MeshKit(Protocol):
     async def preview(self, stl: bytes) -> bytes:
         """An isometric shaded view of the mesh as PNG bytes, drawn without a display or
         GPU. Raises InvalidInput for an unreadable mesh."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentQuery:
+    """A catalog search: words (``text``, may be empty: then every visible part, by
+    name), an optional category, a page."""
+
+    text: str = ""
+    category: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class ComponentCatalog(Protocol):
+    """Standard parts (shipped with Forge, read-only, seen by all) and each user's own
+    parts (seen by their owner only: another user's part is NotFound). Searches rank by
+    BM25 over ``forge_core.catalog_text`` words, fused with vector similarity where the
+    adapter has embeddings. Every method raises Unavailable when the store cannot answer."""
+
+    async def search(self, viewer: UUID | None, query: ComponentQuery) -> list[ComponentHit]:
+        """The shipped parts and ``viewer``'s own that match, best first (score
+        descending, then id), paged. A query with no search words lists by name."""
+
+    async def get(self, viewer: UUID | None, component_id: str) -> Component:
+        """A shipped part or one of ``viewer``'s own, or NotFound."""
+
+    async def add(self, component: Component) -> None:
+        """Store a user's part (``component.owner`` set). Raises AlreadyExists if the id
+        is taken."""
+
+    async def update(self, component: Component) -> None:
+        """Replace one of its owner's parts. Raises NotFound if it is not theirs."""
+
+    async def delete(self, owner: UUID, component_id: str) -> None:
+        """Remove one of the owner's parts, or NotFound."""
+
+    async def count(self) -> int:
+        """How many parts are stored, shipped ones included."""
+
+
+class Embeddings(Protocol):
+    """Text to vectors (an OpenAI-compatible ``/embeddings`` service)."""
+
+    @property
+    def dimensions(self) -> int:
+        """The length of every vector this model returns."""
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order. Raises Unavailable when the service cannot
+        answer, InvalidInput when it refuses the input."""

@@ -5,7 +5,9 @@
 succeeds: the mesh is not empty, encloses a volume, is watertight and consistently wound
 (a 2-manifold), and fits the printer's build volume. Soft checks only warn: each size the
 requirements give (``requirements_json["dimensions_mm"]``) against the model's measure of
-it, within ``max(5 %, 2 mm)`` (10 % for the estimated motor-to-motor distance).
+it, within ``max(5 %, 2 mm)`` (10 % for the estimated motor-to-motor distance), and
+each retrieved part's hole pattern (``requirements_json["components"]``) against the
+round holes measured on the mesh (``qa_holes``).
 
 Which measure answers which requirement key is the explicit table ``MEASURES`` below;
 keys not in it are not checked. Sizes follow the axis convention of the templates:
@@ -24,6 +26,7 @@ from typing import Any
 
 from forge_core.errors import InvalidInput
 from forge_core.ports import MeshFacts
+from forge_core.qa_holes import hole_pattern_checks
 
 Size = tuple[float, float, float]
 
@@ -141,6 +144,8 @@ def qa_report(
     checks = [*_solid_checks(facts), _fits(size, build_volume)]
     if facts.triangles > 0:
         checks += _dimension_checks(facts, requirements or {})
+        found = hole_pattern_checks(facts.holes, requirements or {})
+        checks += [Check(name, ok, detail, hard=False) for name, ok, detail in found]
     return QAReport(
         tuple(checks), facts.triangles, facts.bodies, size, _r(facts.volume), build_volume
     )

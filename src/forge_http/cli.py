@@ -1,4 +1,4 @@
-"""The ``forge`` command: ``forge serve``, ``forge migrate``."""
+"""The ``forge`` command: ``forge serve``, ``forge migrate``, ``forge catalog``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 
 from forge_core.errors import ForgeError
+from forge_http import catalog_cli
 from forge_http.settings import Settings, SettingsError, load_settings
 
 #: On SIGTERM, how long requests and sockets in flight have to end before they are cut.
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (FORGE_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (FORGE_PORT, default 8000)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    catalog_cli.add_parser(commands)
     return parser
 
 
@@ -124,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     if args.command == "serve":
         serve(settings)
+    elif args.command == "catalog":
+        catalog_cli.run(settings, args)
     else:
         migrate(settings)
 

@@ -13,6 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from dependency_injector import containers, providers
 
+from forge_adapters.catalog import MemoryCatalog
 from forge_adapters.http_client import open_http_client
 from forge_adapters.local_auth import LocalAuthProvider
 from forge_adapters.memory import (
@@ -52,10 +53,14 @@ from forge_core.services import (
     RunSupervisor,
     Sessions,
 )
+from forge_core.services.catalog import Components
+from forge_core.services.retriever import Retriever
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
 from forge_http.gateway_factories import (
+    embeddings_kind,
     lease_owner,
     local_object_store,
+    open_embeddings,
     open_engine,
     open_manifold_renderer,
     open_openai_backend,
@@ -65,6 +70,7 @@ from forge_http.gateway_factories import (
     s3_object_store,
     seconds,
     signing_secret,
+    sql_catalog,
     storage_kind,
     supabase_auth,
     supabase_client,
@@ -148,6 +154,17 @@ class Gateways(containers.DeclarativeContainer):
     http_client = providers.Resource(
         open_http_client, core.settings.provided.inference_timeout_seconds
     )
+    # Hybrid catalog search when FORGE_EMBEDDINGS_BASE_URL is set; BM25 alone otherwise.
+    embeddings = providers.Selector(
+        providers.Callable(embeddings_kind, core.settings),
+        off=providers.Object(None),
+        on=providers.Singleton(open_embeddings, http_client, core.settings),
+    )
+    catalog = providers.Selector(
+        kind,
+        memory=providers.Singleton(MemoryCatalog),
+        sql=providers.Singleton(sql_catalog, engine, embeddings, core.settings),
+    )
     inference = providers.Selector(
         core.settings.provided.inference_kind,
         template=providers.Singleton(TemplateBackend),
@@ -187,6 +204,8 @@ class Services(containers.DeclarativeContainer):
         Sessions, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
     )
     chats = providers.Singleton(Chats, repo=gateways.repository, clock=core.clock)
+    components = providers.Singleton(Components, catalog=gateways.catalog, clock=core.clock)
+    retriever = providers.Singleton(Retriever, catalog=gateways.catalog)
     messages = providers.Singleton(Messages, repo=gateways.repository, clock=core.clock)
     events = providers.Singleton(
         ChatEvents,
@@ -247,6 +266,7 @@ class Services(containers.DeclarativeContainer):
         supervisor=supervisor,
         max_runs_per_user=core.settings.provided.max_runs_per_user,
         limits=limits,
+        retriever=retriever,
     )
 
 
@@ -278,6 +298,7 @@ class ServiceSet:
     pipeline: Pipeline
     content: AssetContent
     limits: RateLimits
+    components: Components
 
     @classmethod
     async def resolve(cls, container: Application) -> ServiceSet:

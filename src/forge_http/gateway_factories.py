@@ -12,6 +12,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from forge_adapters.catalog import SqlCatalog
+from forge_adapters.catalog.embeddings import EmbeddingsConfig, OpenAIEmbeddings
 from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import load_or_create_secret
 from forge_adapters.manifold import ManifoldLimits, ManifoldRenderer
@@ -163,3 +165,29 @@ def lease_owner() -> str:
     """Who holds this process's leases: unique to one start of one process, so a
     restarted replica never mistakes its predecessor's leases for its own."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def embeddings_kind(settings: Settings) -> str:
+    return "on" if settings.embeddings_base_url else "off"
+
+
+def open_embeddings(client: httpx.AsyncClient, settings: Settings) -> OpenAIEmbeddings:
+    """The embeddings service for hybrid catalog search (FORGE_EMBEDDINGS_*)."""
+    assert settings.embeddings_base_url is not None and settings.embeddings_model is not None
+    key = settings.embeddings_api_key
+    config = EmbeddingsConfig(
+        base_url=settings.embeddings_base_url,
+        model=settings.embeddings_model,
+        dimensions=settings.embeddings_dimensions,
+        api_key=key.get_secret_value() if key else None,
+        retry=retry_policy(settings),
+    )
+    return OpenAIEmbeddings(client, config)
+
+
+def sql_catalog(
+    engine: AsyncEngine, embedder: OpenAIEmbeddings | None, settings: Settings
+) -> SqlCatalog:
+    return SqlCatalog(
+        engine, embeddings=embedder, min_similarity=settings.embeddings_min_similarity
+    )

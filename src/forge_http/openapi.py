@@ -161,11 +161,11 @@ META_CREATED = created(
 
 
 def _source_types() -> dict[str, type]:
-    from forge_core import commands
+    from forge_core import commands, component_commands
     from forge_http import dto
 
     found: dict[str, type] = {}
-    for module in (commands, dto):
+    for module in (commands, component_commands, dto):
         found.update({k: v for k, v in vars(module).items() if isinstance(v, type)})
     return found
 

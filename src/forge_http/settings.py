@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
+    # Hybrid catalog search (docs/catalog.md): on when a base URL is set.
+    embeddings_base_url: str | None = None
+    embeddings_model: str | None = None
+    embeddings_api_key: SecretStr | None = None
+    embeddings_dimensions: int = Field(1536, ge=1, le=16000)
+    embeddings_min_similarity: float = Field(0.4, ge=-1, le=1)
     max_runs_per_user: int = Field(5, ge=1, le=1000)
     max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1, le=5 * 1024**3)
     event_bus: Literal["memory", "redis"] = "memory"
@@ -157,7 +163,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an existing folder")
         return value
 
-    @field_validator("supabase_url", "runpod_base_url", "openai_base_url")
+    @field_validator("supabase_url", "runpod_base_url", "openai_base_url", "embeddings_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -188,6 +194,12 @@ class Settings(BaseSettings):
                 ("FORGE_OPENAI_MODEL", self.openai_model),
             ],
         }
+        if self.embeddings_base_url is not None and not self.embeddings_model:
+            raise PydanticCustomError(
+                "missing_setting",
+                "FORGE_EMBEDDINGS_MODEL: required when FORGE_EMBEDDINGS_BASE_URL is set",
+                {},
+            )
         for name, value in required.get(self.inference_kind, []):
             if value is None:
                 raise PydanticCustomError(

@@ -4,6 +4,7 @@ the replies, and how a failing server ends a run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -145,3 +146,12 @@ async def test_an_evicted_run_stays_forgotten_when_its_call_ends(
         await backend.aclose()
     with pytest.raises(NotFound):
         await backend.status(first.run_id)
+
+
+async def test_the_retrieved_parts_are_in_the_request(
+    http_client: httpx.AsyncClient, fake: FakeOpenAI
+) -> None:
+    parts = {"components": [{"id": "motor-2306", "hole_patterns": [{"hole_diameter": 3.2}]}]}
+    await backend_for(http_client, fake).run(replace(REQUIREMENTS, context=parts), wait=5)
+    request = fake.requests[0]["messages"][-1]["content"]
+    assert "Standard parts to fit" in request and '"motor-2306"' in request

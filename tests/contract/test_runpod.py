@@ -4,6 +4,7 @@ worker errors, expired results, and recovery from (or a clear error for) each fa
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -305,3 +306,12 @@ def test_retry_after_forms() -> None:
     assert retry_after("soon") is None
     later = retry_after(format_datetime(utc_now() + timedelta(seconds=30), usegmt=True))
     assert later is not None and 25 < later <= 30
+
+
+async def test_the_retrieved_parts_travel_as_the_inputs_context(
+    backend: RunPodBackend, fake_runpod: FakeRunPod
+) -> None:
+    parts = {"components": [{"id": "fc-stack-20x20", "hole_patterns": [{"spacing": [20, 20]}]}]}
+    job = replace(REQUIREMENTS, context=parts)
+    state = await backend.submit(job)
+    assert fake_runpod.jobs[state.run_id].input["context"] == parts

@@ -1,10 +1,16 @@
-"""A fake OpenAI-compatible server (``/v1/chat/completions`` and ``/v1/models``) on a
-local port: it answers requirements as a fenced JSON object and SCAD as a fenced
-``openscad`` block, after ``delay`` seconds; ``fail_next`` makes it answer errors."""
+"""A fake OpenAI-compatible server (``/v1/chat/completions``, ``/v1/embeddings`` and
+``/v1/models``) on a local port: it answers requirements as a fenced JSON object and
+SCAD as a fenced ``openscad`` block, after ``delay`` seconds; embeddings as OpenAI does
+(``data`` items with ``index`` and ``embedding``, ``usage``), each vector a normalised
+bag of hashed word pieces, so texts sharing words are near; ``fail_next`` makes it
+answer errors."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +30,23 @@ def default_reply(messages: list[dict[str, Any]]) -> str:
     return "```json\n" + json.dumps(REQUIREMENTS) + "\n```"
 
 
+def fake_embedding(text: str, dimensions: int) -> list[float]:
+    """Words and their 3-letter pieces, hashed into ``dimensions`` buckets, normalised."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        pieces = [word] + [word[i : i + 3] for i in range(max(len(word) - 2, 0))]
+        for piece in pieces:
+            bucket = int.from_bytes(hashlib.blake2s(piece.encode()).digest()[:4], "little")
+            vector[bucket % dimensions] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
 @dataclass
 class FakeOpenAI:
     model: str = "fake-model"
+    embedding_model: str = "fake-embedder"
+    dimensions: int = 256
     api_key: str | None = "fake-openai-key"
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -70,13 +90,15 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         fake = self.server_state
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null")
-        if self.path != "/v1/chat/completions":
+        if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
             return self.answer(404, {"error": "no such route"})
         if not self.authorized():
             return self.answer(401, {"error": {"message": "bad key"}})
         fake.requests.append(body)
         if fake.failures:
             return self.answer(fake.failures.pop(0), {"error": {"message": "injected"}})
+        if self.path == "/v1/embeddings":
+            return self.embeddings(body)
         if body.get("model") != fake.model:
             return self.answer(
                 404, {"error": {"message": f"model {body.get('model')!r} not found"}}
@@ -87,6 +109,27 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
         completion = {"id": "chatcmpl-fake", "object": "chat.completion", "model": fake.model}
         return self.answer(200, {**completion, "choices": [choice], "usage": usage})
+
+    def embeddings(self, body: Any) -> None:
+        fake = self.server_state
+        texts = body.get("input") if isinstance(body, dict) else None
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            return self.answer(400, {"error": {"message": "input must be a string or strings"}})
+        if body.get("model") != fake.embedding_model:
+            return self.answer(
+                404, {"error": {"message": f"model {body.get('model')!r} not found"}}
+            )
+        data = [
+            {"object": "embedding", "index": i, "embedding": fake_embedding(t, fake.dimensions)}
+            for i, t in enumerate(texts)
+        ]
+        tokens = sum(len(t.split()) for t in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return self.answer(
+            200, {"object": "list", "data": data, "model": fake.embedding_model, "usage": usage}
+        )
 
     def authorized(self) -> bool:
         key = self.server_state.api_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -121,3 +122,13 @@ def test_object_without_text_is_its_json_and_requirements_go_to_metadata() -> No
     assert draft.metadata_json == {"requirements_json": {"model_type": "drone"}}
     with_text = output_to_message({"content": "ok", "requirements_json": {"a": 1}})
     assert with_text == MessageDraft("ok", {"requirements_json": {"a": 1}})
+
+
+def test_a_jobs_context_goes_over_the_wire_and_back() -> None:
+    context = {"components": [{"id": "bearing-608"}]}
+    job = JobInput.create("generate_scad", "a skate wheel")
+    payload = replace(job, context=context).to_payload()
+    assert payload["context"] == context and "context" not in job.to_payload()
+    assert JobInput.from_payload(payload).context == context
+    with pytest.raises(InvalidInput, match="context"):
+        JobInput.from_payload({**payload, "context": ["not", "an", "object"]})

@@ -17,6 +17,7 @@ import manifold3d
 import numpy as np
 import trimesh
 
+from forge_adapters.mesh.holes import round_holes
 from forge_adapters.mesh.preview import render_png
 from forge_core.errors import InvalidInput
 from forge_core.ports import MeshFacts
@@ -93,6 +94,7 @@ def _facts(mesh: trimesh.Trimesh) -> MeshFacts:
         bbox_max=high,
         main_body_size=_main_body_size(bodies) if bodies else None,
         reach_xy=_reach_xy(mesh, watertight),
+        holes=round_holes(mesh),
     )
 
 

@@ -125,10 +125,14 @@ class OpenAIBackend:
 
 
 def messages(job: JobInput) -> list[dict[str, str]]:
-    """The system prompt, the chat so far, and the request (with its requirements)."""
+    """The system prompt, the chat so far, and the request (with its requirements and the
+    standard parts Forge retrieved for it, the ``context``)."""
     request = job.prompt or "Go ahead."
     if job.requirements_json is not None:
         request += "\n\nRequirements (JSON):\n" + json.dumps(job.requirements_json, indent=2)
+    parts = (job.context or {}).get("components")
+    if parts and "components" not in (job.requirements_json or {}):
+        request += "\n\nStandard parts to fit (JSON, sizes in mm):\n" + json.dumps(parts, indent=2)
     history = [{"role": t.role, "content": t.content} for t in job.history if t.role in ROLES]
     return [
         {"role": "system", "content": prompt(job.action)},

@@ -9,6 +9,7 @@ and AuthStore ports, with SQLModel tables and Alembic migrations.
     await engine.dispose()
 """
 
+from forge_adapters.sql import catalog_table as catalog_table  # the table joins the models
 from forge_adapters.sql.auth_store import SqlAuthStore
 from forge_adapters.sql.engine import create_engine, migrate, normalize_url
 from forge_adapters.sql.event_log import SqlEventLog

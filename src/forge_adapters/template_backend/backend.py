@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from forge_adapters.local_runs import LocalRuns
+from forge_adapters.template_backend.components import sized_by_components
 from forge_adapters.template_backend.reading import Reading, given, model_type_of, read
 from forge_adapters.template_backend.scad import MODEL_TYPES, TEMPLATES, Fit, fit, summary, write
 from forge_adapters.template_backend.unsupported import no_model_for, thing_asked_for
@@ -62,6 +63,12 @@ def requirements(job: JobInput) -> JsonObject:
     }
 
 
+def with_context(req: JsonObject, job: JobInput) -> JsonObject:
+    """The requirements with the standard parts retrieved for the job (its context)."""
+    parts = (job.context or {}).get("components")
+    return {**req, "components": parts} if isinstance(parts, list) and parts else req
+
+
 def describe(fitted: Fit) -> str:
     """The part, and the sizes the words gave it."""
     title = TEMPLATES[fitted.model_type].title
@@ -88,7 +95,7 @@ def unfitted(reading: Reading) -> JsonObject:
 def scad(job: JobInput) -> JsonObject:
     """Parametric OpenSCAD for the job's requirements (read from its words if it has
     none); for a request no template covers, a plain answer and no SCAD."""
-    req = job.requirements_json or requirements(job)
+    req = job.requirements_json or with_context(requirements(job), job)
     fields = ("custom_description",) if "reading" in req else (*OWN_TEXT, "custom_description")
     texts = [str(req.get(f) or "") for f in fields] + _search_terms(req) + [job.prompt]
     reading = read(texts)
@@ -100,6 +107,9 @@ def scad(job: JobInput) -> JsonObject:
         thing = _article(named) if named else thing_asked_for(described + _user_words(job))
         return {"status": "unsupported", "content": no_model_for(thing), "backend": "template"}
     fitted = fit(model_type, reading)
+    fitted.values = sized_by_components(
+        model_type, fitted.values, req, set(reading.dimensions_mm), reading.counts
+    )
     return {
         "status": "success",
         "scad_code": write(model_type, fitted.values, note=summary(fitted)),
@@ -150,7 +160,7 @@ def execute(job: JobInput) -> JsonObject:
 
 
 def _requirements_output(job: JobInput) -> JsonObject:
-    req = requirements(job)
+    req = with_context(requirements(job), job)
     if req["model_type"] is None:
         text = str(req["description_natural_language"])
         return {"status": "unsupported", "content": text, "requirements_json": req}

@@ -60,6 +60,11 @@ TEMPLATES: dict[str, Template] = {
         Param("corner_radius", 3, (), 1, 3, "outside corner radius"),
         Param("hole_count", 4, ("holes",), 0, 8, "mounting holes in the floor", integer=True),
         Param("hole_diameter", 3.2, ("hole_diameter",), 1.5, 10, "mounting hole diameter"),
+        # A retrieved board's holes (template_backend.components); 0: holes on a ring.
+        Param("board_hole_spacing_x", 0, (), 0, 1000, "board holes, x apart (0: on a ring)"),
+        Param("board_hole_spacing_y", 0, (), 0, 1000, "board holes, y apart"),
+        Param("board_hole_offset_x", 0, (), -500, 500, "board holes' centre, x from the middle"),
+        Param("board_hole_offset_y", 0, (), -500, 500, "board holes' centre, y from the middle"),
     )),
     "bracket": Template("l_bracket.scad", "L bracket", (
         Param("leg_a", 50, ("leg_length", "length"), 15, 500, "horizontal leg length"),

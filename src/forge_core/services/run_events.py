@@ -6,7 +6,9 @@
 - ``runpod.completed``: ``runpod_id``, ``message`` (the stored assistant message as the
   API shows it; None for ``health``) and ``output`` (what the backend answered);
 - ``runpod.failed``: ``runpod_id``, ``status`` as RunPod writes it ("FAILED",
-  "CANCELLED", "TIMED_OUT") and a readable ``error``.
+  "CANCELLED", "TIMED_OUT") and a readable ``error``;
+- ``retrieval`` (before ``runpod.queued``, when the chat names standard parts):
+  ``runpod_id``, ``run_id`` and ``components`` (id, name, category, score, matched, why).
 
 The first two are emitted (stored, then published) on their own. The end is a draft
 (``ended``) that ``RunStore.finalize`` stores in the transaction that ends the run, so a
@@ -16,8 +18,10 @@ run that ended always has its end event in the log; the supervisor then only pub
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
+from forge_core.components import ComponentHit
 from forge_core.entities import EventDraft, InferenceRun, Message, RunStatus
 from forge_core.errors import ForgeError
 from forge_core.services.events import ChatEvents, jsonable
@@ -28,6 +32,7 @@ QUEUED, STATUS, COMPLETED, FAILED = (
     "runpod.completed",
     "runpod.failed",
 )
+RETRIEVAL = "retrieval"
 
 #: A run's status as RunPod names it, which the socket's status events carry.
 RUNPOD_STATUS = {
@@ -50,6 +55,23 @@ async def emit(events: ChatEvents, run: InferenceRun, type: str, **data: Any) ->
 async def queued(events: ChatEvents, run: InferenceRun, message: Message | None) -> None:
     message_id = str(message.id) if message else None
     await emit(events, run, QUEUED, message_id=message_id, status=RunStatus.QUEUED.value)
+
+
+async def retrieval(events: ChatEvents, run: InferenceRun, hits: Sequence[ComponentHit]) -> None:
+    """The standard parts found for the run: id, name, category, score, the words that
+    matched and why each was chosen."""
+    found = [
+        {
+            "id": h.component.id,
+            "name": h.component.name,
+            "category": h.component.category,
+            "score": round(h.score, 4),
+            "matched": list(h.matched),
+            "why": h.why,
+        }
+        for h in hits
+    ]
+    await emit(events, run, RETRIEVAL, run_id=str(run.id), components=found)
 
 
 async def status(events: ChatEvents, run: InferenceRun, new_status: RunStatus) -> None:

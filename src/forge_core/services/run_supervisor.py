@@ -44,7 +44,13 @@ from uuid import UUID, uuid4
 
 from forge_core.entities import Clock, InferenceRun, JsonObject, Message, RunStatus, utc_now
 from forge_core.errors import ForgeError, NotFound, RateLimited, Unavailable
-from forge_core.inference import Action, InferenceBackend, RunState, output_to_message
+from forge_core.inference import (
+    Action,
+    InferenceBackend,
+    MessageDraft,
+    RunState,
+    output_to_message,
+)
 from forge_core.ports import Lease, Leases, RunStore
 from forge_core.scad_source import scad_from_output
 from forge_core.services import run_events
@@ -288,16 +294,19 @@ class RunSupervisor:
         if scad is None:
             return
         requirements = run.requirements_json
-        if requirements is None and isinstance(output, dict):
-            found = output.get("requirements_json")
-            requirements = found if isinstance(found, dict) else None
+        found = output.get("requirements_json") if isinstance(output, dict) else None
+        # Requirements that hold only the retrieved parts add them to the output's.
+        if isinstance(found, dict) and (
+            requirements is None or set(requirements) <= {"components"}
+        ):
+            requirements = {**found, **(requirements or {})}
         with contextlib.suppress(ForgeError):  # the chat may be gone: the run still ended
             await self.pipeline.submit_scad(
                 run.user_id, run.chat_id, scad, requirements, prompt=run.prompt, run_id=run.id
             )
 
     def _reply(self, run: InferenceRun, output: Any, now: datetime) -> Message:
-        draft = output_to_message(output)
+        draft = with_components(run, output_to_message(output))
         return Message(
             id=self.new_id(),
             user_id=run.user_id,
@@ -308,3 +317,17 @@ class RunSupervisor:
             created_at=now,
             updated_at=now,
         )
+
+
+def with_components(run: InferenceRun, draft: MessageDraft) -> MessageDraft:
+    """A ``process_requirements`` answer carries the parts retrieved for its run in its
+    ``requirements_json.components``, whatever the backend wrote there."""
+    components = (run.requirements_json or {}).get("components")
+    if run.action != Action.PROCESS_REQUIREMENTS.value or not isinstance(components, list):
+        return draft
+    metadata = dict(draft.metadata_json or {})
+    found = metadata.get("requirements_json")
+    requirements = dict(found) if isinstance(found, dict) else {}
+    requirements["components"] = components
+    metadata["requirements_json"] = requirements
+    return MessageDraft(draft.content, metadata)

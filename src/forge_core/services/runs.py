@@ -36,12 +36,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from forge_core.commands import RunRequest
+from forge_core.components import ComponentHit
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
 from forge_core.errors import (
     AlreadyExists,
@@ -63,6 +64,7 @@ from forge_core.ports import Lease, Repository, RunStore
 from forge_core.rate_limits import RateLimits
 from forge_core.services import run_events
 from forge_core.services.events import ChatEvents
+from forge_core.services.retriever import Retriever
 from forge_core.services.run_supervisor import POLL_DELAYS
 
 DEFAULT_TIMEOUT = 7200.0
@@ -111,6 +113,7 @@ class Runs:
         supervisor: StartedRuns | None = None,
         max_runs_per_user: int = 5,
         limits: RateLimits | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         if max_runs_per_user < 1:
             raise ValueError("max_runs_per_user must be at least 1")
@@ -118,6 +121,7 @@ class Runs:
         self.supervisor = supervisor
         self.clock, self.new_id = clock, new_id
         self.max_runs_per_user, self.limits = max_runs_per_user, limits
+        self.retriever = retriever
 
     # -- start ---------------------------------------------------------------------------
 
@@ -142,6 +146,7 @@ class Runs:
         if self.limits is not None:  # counted last: a refused request is not a run started
             await self.limits.check_runs(owner)
         job = await self._job(owner, chat_id, action, request)
+        job, found = await self._retrieve(owner, job)
         policy = RunPolicy(execution_timeout=timeout, ttl=timeout + RESULT_GRACE)
         state = await self.backend.submit(job, policy)
         now = self.clock()
@@ -156,7 +161,7 @@ class Runs:
             deadline=now + timedelta(seconds=timeout),
             user_message_id=message.id if message else None,
             idempotency_key=idempotency_key,
-            requirements_json=request.requirements_json,
+            requirements_json=job.requirements_json,
             created_at=now,
             updated_at=now,
         )
@@ -174,6 +179,8 @@ class Runs:
             raise
         if self.supervisor is not None:
             self.supervisor.started(run)
+        if found:
+            await run_events.retrieval(self.events, run, found)
         await run_events.queued(self.events, run, message)
         return run, message
 
@@ -216,6 +223,22 @@ class Runs:
             history=tuple(history),
             requirements_json=request.requirements_json,
         )
+
+    async def _retrieve(self, owner: UUID, job: JobInput) -> tuple[JobInput, list[ComponentHit]]:
+        """The job with the standard parts its chat names: in ``requirements_json.components``
+        (what the pipeline checks the model against) and in its ``context`` (what a
+        backend grounds on); requirements that list components keep theirs."""
+        if self.retriever is None or job.action is Action.HEALTH:
+            return job, []
+        said = [t.content for t in job.history if t.role == "user"] + [job.prompt]
+        requirements, found = await self.retriever.for_request(
+            owner, "\n".join(said), job.requirements_json
+        )
+        components = (requirements or {}).get("components")
+        if not isinstance(components, list) or not components:
+            return job, []
+        context = {"components": components}
+        return replace(job, requirements_json=requirements, context=context), found
 
     async def _stored_history(self, owner: UUID, chat_id: UUID) -> list[Turn]:
         turns: list[Turn] = []

@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from forge_http.routes.auth import AuthController
 from forge_http.routes.chat_socket import chat_socket
+from forge_http.routes.components import ComponentController
 from forge_http.routes.health import health
 from forge_http.routes.production import AssetController, AssetMetaController, JobController
 from forge_http.routes.runs import start_run
@@ -20,4 +21,5 @@ ROUTES: list[ControllerRouterHandler] = [
     AssetMetaController,
     start_run,
     chat_socket,
+    ComponentController,
 ]

@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from forge_adapters.sql import tables
+from forge_adapters.sql.catalog_table import include_name
 from forge_adapters.sql.coltypes import Json
 from forge_adapters.sql.engine import create_engine, normalize_url
 
@@ -54,6 +55,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -20,11 +20,16 @@ module box() {
     }
 }
 
-// Floor holes on a ring just inside the walls: the corners first.
-function hole_x(i) = (i % 2 == 0 ? -1 : 1) * (length / 2 - wall_thickness - hole_diameter * 1.5)
-                     * (i < 4 ? 1 : 0.5);
-function hole_y(i) = (floor(i / 2) % 2 == 0 ? -1 : 1) * (width / 2 - wall_thickness - hole_diameter * 1.5)
-                     * (i < 4 ? 1 : 0.5);
+// Floor holes on a ring just inside the walls, the corners first; or, for a board,
+// where its mounting holes are (board_hole_spacing_x > 0).
+function board(i) = board_hole_spacing_x > 0 && i < 4;
+function hole_x(i) = board(i)
+    ? board_hole_offset_x + (i % 2 == 0 ? -1 : 1) * board_hole_spacing_x / 2
+    : (i % 2 == 0 ? -1 : 1) * (length / 2 - wall_thickness - hole_diameter * 1.5) * (i < 4 ? 1 : 0.5);
+function hole_y(i) = board(i)
+    ? board_hole_offset_y + (floor(i / 2) % 2 == 0 ? -1 : 1) * board_hole_spacing_y / 2
+    : (floor(i / 2) % 2 == 0 ? -1 : 1) * (width / 2 - wall_thickness - hole_diameter * 1.5)
+      * (i < 4 ? 1 : 0.5);
 
 module lid() {
     clearance = 0.3;
