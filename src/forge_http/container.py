@@ -45,9 +45,10 @@ from forge_core.services import (
     Assets,
     ChatEvents,
     Chats,
+    JobRunner,
     Jobs,
+    JobWorker,
     Messages,
-    Pipeline,
     Runs,
     RunSupervisor,
     Sessions,
@@ -190,8 +191,8 @@ class Services(containers.DeclarativeContainer):
         bus=gateways.event_bus,
         clock=core.clock,
     )
-    pipeline = providers.Singleton(
-        Pipeline,
+    job_runner = providers.Singleton(
+        JobRunner,
         repo=gateways.repository,
         renderer=gateways.renderer,
         mesh=gateways.mesh_kit,
@@ -199,16 +200,22 @@ class Services(containers.DeclarativeContainer):
         events=events,
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
+    )
+    job_worker = providers.Singleton(
+        JobWorker,
+        runner=job_runner,
+        repo=gateways.repository,
         leases=gateways.job_leases,
         worker=core.worker,
         lease_seconds=core.settings.provided.lease_seconds,
+        clock=core.clock,
     )
     jobs = providers.Singleton(
         Jobs,
         repo=gateways.repository,
         clock=core.clock,
         objects=gateways.object_store,
-        queue=pipeline,
+        queue=job_worker,
     )
     assets = providers.Singleton(
         Assets, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
@@ -228,7 +235,7 @@ class Services(containers.DeclarativeContainer):
         backend=gateways.inference,
         events=events,
         worker=core.worker,
-        pipeline=pipeline,
+        pipeline=jobs,
         clock=core.clock,
         lease_seconds=core.settings.provided.lease_seconds,
     )
@@ -270,7 +277,7 @@ class ServiceSet:
     events: ChatEvents
     runs: Runs
     supervisor: RunSupervisor
-    pipeline: Pipeline
+    job_worker: JobWorker
     content: AssetContent
     limits: RateLimits
 

@@ -2,7 +2,8 @@
 
 from forge_core.services.content import AssetContent, Content
 from forge_core.services.events import ChatEvents, jsonable
-from forge_core.services.pipeline import Pipeline
+from forge_core.services.job_runner import JobRunner
+from forge_core.services.job_worker import JobWorker
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.run_supervisor import RunSupervisor
@@ -18,10 +19,11 @@ __all__ = [
     "ChatEvents",
     "Chats",
     "Content",
+    "JobRunner",
+    "JobWorker",
     "Jobs",
     "Messages",
     "Page",
-    "Pipeline",
     "Records",
     "RunSupervisor",
     "Runs",
