@@ -104,8 +104,10 @@ def _parameter(
 ) -> Parameter:
     value = item.value
     assert value is not None
-    common: dict[str, Any] = {"name": item.name, "value": value, "group": group,
-                              "description": description, "start": item.start, "end": item.end}  # fmt: skip
+    common: dict[str, Any] = {
+        "name": item.name, "value": value, "group": group, "description": description,
+        "start": item.start, "end": item.end,
+    }  # fmt: skip
     if isinstance(value, bool):
         return Parameter(type="boolean", **common)
     if isinstance(value, str):
@@ -240,10 +242,12 @@ def _check_number(param: Parameter, value: Any, field: str) -> float:
     if param.derived_range or param.min is None or param.max is None:
         return number  # a derived range is a hint for sliders, not a rule
     if not param.min <= number <= param.max:
-        span = f"{_format(param.min)} to {_format(param.max)}"
+        span = f"{_format(param.min)} and {_format(param.max)}"
         raise InvalidInput(field, f"must be between {span}; got {_format(number)}")
     if param.step is not None and not _on_step(number, param.min, param.step):
-        raise InvalidInput(field, f"must be {_format(param.min)} plus a multiple of {_format(param.step)}")
+        raise InvalidInput(
+            field, f"must be {_format(param.min)} plus a multiple of {_format(param.step)}"
+        )
     return number
 
 

@@ -27,6 +27,7 @@ from forge_adapters.memory import (
 )
 from forge_adapters.mesh import TrimeshKit
 from forge_adapters.runpod import RunPodBackend
+from forge_adapters.scad_parser import LalrScadParser
 from forge_adapters.sql import (
     SqlAuthStore,
     SqlEventLog,
@@ -52,6 +53,7 @@ from forge_core.services import (
     Runs,
     RunSupervisor,
     Sessions,
+    Variants,
 )
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
 from forge_http.gateway_factories import (
@@ -138,6 +140,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     renderer = providers.Singleton(openscad_renderer, core.settings)
     mesh_kit = providers.Singleton(TrimeshKit)
+    scad_parser = providers.Singleton(LalrScadParser)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
@@ -217,6 +220,13 @@ class Services(containers.DeclarativeContainer):
         objects=gateways.object_store,
         queue=job_worker,
     )
+    variants = providers.Singleton(
+        Variants,
+        repo=gateways.repository,
+        parser=gateways.scad_parser,
+        clock=core.clock,
+        queue=job_worker,
+    )
     assets = providers.Singleton(
         Assets, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
     )
@@ -272,6 +282,7 @@ class ServiceSet:
     chats: Chats
     messages: Messages
     jobs: Jobs
+    variants: Variants
     assets: Assets
     asset_metas: AssetMetas
     events: ChatEvents

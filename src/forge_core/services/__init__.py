@@ -8,6 +8,7 @@ from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.run_supervisor import RunSupervisor
 from forge_core.services.runs import Runs
+from forge_core.services.variants import Variants
 from forge_core.services.workspace import Chats, Messages, Sessions
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "RunSupervisor",
     "Runs",
     "Sessions",
+    "Variants",
     "jsonable",
 ]

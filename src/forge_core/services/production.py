@@ -28,7 +28,7 @@ from forge_core.errors import InvalidInput
 from forge_core.lifecycle import transition
 from forge_core.ports import ObjectStore, Repository
 from forge_core.services.content import asset_folder
-from forge_core.services.records import Records
+from forge_core.services.records import Page, Records
 from forge_core.storage_keys import job_prefix
 
 
@@ -60,6 +60,14 @@ class Jobs(Records[Job, NewJob, JobChanges]):
     ) -> None:
         super().__init__(repo, clock, new_id, objects)
         self.queue = queue
+
+    async def variants_of(self, owner: UUID, job_id: UUID, page: Page) -> list[Job]:
+        """The variants made from the owner's job, oldest first. Raises NotFound."""
+        await self.repo.get(Job, job_id, owner)
+        found: list[Job] = await self.repo.list(
+            Job, owner, where={"variant_of": job_id}, limit=page.limit, offset=page.offset
+        )
+        return found
 
     async def start(self, owner: UUID, job_id: UUID) -> Job:
         return await self.update(owner, job_id, JobChanges(status=JobStatus.RUNNING))
