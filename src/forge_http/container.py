@@ -50,6 +50,7 @@ from forge_core.services import (
     Jobs,
     JobWorker,
     Messages,
+    Repairs,
     Runs,
     RunSupervisor,
     Sessions,
@@ -194,6 +195,13 @@ class Services(containers.DeclarativeContainer):
         bus=gateways.event_bus,
         clock=core.clock,
     )
+    repairs = providers.Singleton(
+        Repairs,
+        backend=gateways.inference,
+        repo=gateways.repository,
+        attempts=core.settings.provided.repair_attempts,
+        clock=core.clock,
+    )
     job_runner = providers.Singleton(
         JobRunner,
         repo=gateways.repository,
@@ -203,6 +211,7 @@ class Services(containers.DeclarativeContainer):
         events=events,
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
+        repairs=repairs,
     )
     job_worker = providers.Singleton(
         JobWorker,

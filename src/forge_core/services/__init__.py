@@ -2,6 +2,7 @@
 
 from forge_core.services.content import AssetContent, Content
 from forge_core.services.events import ChatEvents, jsonable
+from forge_core.services.job_repair import Repairs
 from forge_core.services.job_runner import JobRunner
 from forge_core.services.job_worker import JobWorker
 from forge_core.services.production import AssetMetas, Assets, Jobs
@@ -26,6 +27,7 @@ __all__ = [
     "Messages",
     "Page",
     "Records",
+    "Repairs",
     "RunSupervisor",
     "Runs",
     "Sessions",

@@ -3,7 +3,9 @@
 - ``job.started``: ``job_id``;
 - ``job.progress``: ``job_id`` and ``stage`` (render, qa, export, store), before each;
 - ``job.completed``: ``job_id`` and ``asset_ids`` (the stored assets);
-- ``job.failed``: ``job_id``, ``stage`` and a readable ``reason``.
+- ``job.failed``: ``job_id``, ``stage`` and a readable ``reason``;
+- ``job.repair``: ``job_id``, ``attempt`` (from 1), the failed ``stage`` and its
+  ``reason``, as the backend is asked to repair the SCAD (``job_repair``).
 
 A job's chat is the one in ``spec.chat_id``. The spec is the client's, so events go
 there only if that chat is the job owner's; an event that cannot be stored never fails
@@ -23,6 +25,7 @@ from forge_core.services.events import ChatEvents
 log = logging.getLogger("forge.pipeline")
 
 STARTED, PROGRESS, COMPLETED, FAILED = "job.started", "job.progress", "job.completed", "job.failed"
+REPAIR = "job.repair"
 
 
 def chat_of(job: Job) -> UUID | None:

@@ -108,6 +108,7 @@ class Jobs(Records[Job, NewJob, JobChanges]):
             prompt=(prompt or chat.title or "SCAD from the chat")[:20_000],
             output_format="stl",
             spec=spec,
+            repair_attempts=[] if run_id is not None else None,  # from a run: repairable
             created_at=now,
             updated_at=now,
         )
