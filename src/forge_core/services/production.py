@@ -22,6 +22,7 @@ from forge_core.entities import (
     Job,
     JobStatus,
     JsonObject,
+    Session,
     utc_now,
 )
 from forge_core.errors import InvalidInput
@@ -61,11 +62,24 @@ class Jobs(Records[Job, NewJob, JobChanges]):
         super().__init__(repo, clock, new_id, objects)
         self.queue = queue
 
-    async def variants_of(self, owner: UUID, job_id: UUID, page: Page) -> list[Job]:
-        """The variants made from the owner's job, oldest first. Raises NotFound."""
-        await self.repo.get(Job, job_id, owner)
+    async def list(
+        self,
+        owner: UUID,
+        page: Page,
+        parent_id: UUID | None = None,
+        variant_of: UUID | None = None,
+    ) -> list[Job]:
+        """The owner's jobs, of one session and/or made from one job (its variants),
+        oldest first. Raises NotFound for a session or job that is not the owner's."""
+        if variant_of is None:
+            return await super().list(owner, page, parent_id)
+        await self.repo.get(Job, variant_of, owner)
+        where = {"variant_of": variant_of}
+        if parent_id is not None:
+            await self.repo.get(Session, parent_id, owner)
+            where["session_id"] = parent_id
         found: list[Job] = await self.repo.list(
-            Job, owner, where={"variant_of": job_id}, limit=page.limit, offset=page.offset
+            Job, owner, where=where, limit=page.limit, offset=page.offset
         )
         return found
 

@@ -16,7 +16,6 @@ from forge_core.commands import (
     NewJob,
     NewVariant,
 )
-from forge_core.errors import InvalidInput
 from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import (
     AssetMetaOut,
@@ -45,8 +44,8 @@ class JobController(Controller):
 
     @get(
         "/",
-        description="The caller's jobs, of one session, or the variants of one job, if "
-        "given; oldest first.",
+        description="The caller's jobs, of one session and/or the variants of one job, "
+        "if given; oldest first.",
         operation_class=Documented,
     )
     async def list(
@@ -57,12 +56,9 @@ class JobController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[JobOut]:
-        jobs, window = caller.services.jobs, page(limit, offset)
-        if variant_of is not None:
-            if session_id is not None:
-                raise InvalidInput("variant_of", "give session_id or variant_of, not both")
-            return to_dtos(JobOut, await jobs.variants_of(caller.user_id, variant_of, window))
-        return to_dtos(JobOut, await jobs.list(caller.user_id, window, session_id))
+        window = page(limit, offset)
+        found = await caller.services.jobs.list(caller.user_id, window, session_id, variant_of)
+        return to_dtos(JobOut, found)
 
     @get("/{job_id:uuid}", operation_class=Documented)
     async def read(self, job_id: PathId, caller: CallerDep) -> JobOut:
@@ -92,7 +88,7 @@ class JobController(Controller):
         description="A new job: this one's SCAD with the given parameter values, rendered "
         "and checked like any job, with no inference call. 422 names a parameter that is "
         "unknown, of the wrong type or out of its declared range.",
-        operation_class=Documented,
+        operation_class=JOB_CREATED,
     )
     async def make_variant(
         self, job_id: PathId, data: JSONBody[NewVariant], caller: CallerDep
