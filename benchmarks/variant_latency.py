@@ -116,14 +116,17 @@ def openscad_version() -> str:
     return (done.stdout or done.stderr).strip()
 
 
-def report(results: dict[str, dict[str, list[float]]]) -> None:
+def header() -> None:
     print(f"renderer: the OpenSCAD CLI ({openscad_version()}), the server's default")
     print("template    variant p50  p95   baseline p50  p95   variant - baseline (p50)")
-    for model_type, times in results.items():
-        v, b = [s * 1000 for s in times["variant"]], [s * 1000 for s in times["baseline"]]
-        mv, mb = statistics.median(v), statistics.median(b)
-        print(f"{model_type:<11} {mv:8.0f} {p95(v):6.0f}   {mb:8.0f} {p95(b):6.0f}   "
-              f"{mv - mb:+8.0f} ms  (n={len(v)})")  # fmt: skip
+
+
+def report(model_type: str, times: dict[str, list[float]]) -> None:
+    """One template's line, printed as soon as it is measured."""
+    v, b = [s * 1000 for s in times["variant"]], [s * 1000 for s in times["baseline"]]
+    mv, mb = statistics.median(v), statistics.median(b)
+    print(f"{model_type:<11} {mv:8.0f} {p95(v):6.0f}   {mb:8.0f} {p95(b):6.0f}   "
+          f"{mv - mb:+8.0f} ms  (n={len(v)})", flush=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
                 ws.send(json.dumps({"type": "ping"}))
                 json.loads(ws.recv(timeout=WAIT))  # subscribed once it answers
                 bench = Bench(server, token, chat, session, ws)
-                results = {t: measure(bench, t, args.variants) for t in args.templates.split(",")}
+                header()
+                for model_type in args.templates.split(","):
+                    report(model_type, measure(bench, model_type, args.variants))
         except BenchError as exc:
             print(exc, file=sys.stderr)
             return 1
         finally:
             server.stop()
-    report(results)
     return 0
 
 
