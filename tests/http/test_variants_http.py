@@ -28,6 +28,12 @@ for (i = [0 : count - 1]) translate([i * (side + gap), 0, 0]) cube(side);
 """
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> str:
+    """variant_of, variant_parameters and their filter must work on both databases."""
+    return str(request.param)
+
+
 async def scad_job(client: AsyncTestClient[Any], user: User, scad: str = SCAD) -> Any:
     session = await create(client, user, "/sessions", {"name": "s"})
     chat = await create(client, user, "/chats", {"session_id": session["id"], "title": "c"})
