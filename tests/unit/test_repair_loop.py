@@ -142,3 +142,21 @@ async def test_openai_never_fixed_and_a_client_job_is_never_repaired(
         done = await runner.run(OWNER, own.id)
         assert done is not None and done.status is JobStatus.FAILED
         assert done.repair_attempts is None and len(fake.requests) == 2  # no call made
+
+
+async def test_a_backend_that_cannot_answer_ends_the_loop_with_a_clear_failure(
+    http_client: httpx.AsyncClient,
+) -> None:
+    with FakeOpenAI().running() as fake:
+        fake.fail_next(500, times=20)  # every retry of the repair's one call fails
+        world = await make_world()
+        ended = await run_repaired(world, openai_backend(http_client, fake), BROKEN)
+
+    assert ended.status is JobStatus.FAILED
+    assert (ended.error or "").startswith("render failed: scad: line 2: ")
+    assert (ended.error or "").endswith("(after 1 repair attempt(s))")
+    [attempt] = ended.repair_attempts or []
+    assert attempt["outcome"].startswith("no repair: the backend")
+    assert any(
+        text.startswith("Repair 1 of 2 failed: the backend") for text in await chat_texts(world)
+    )

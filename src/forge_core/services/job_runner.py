@@ -77,10 +77,10 @@ class JobRunner:
                 await self._stages(job, events, model, stored)
                 break
             except StageFailed as failed:
-                repaired = await self._repair(job, events, scad, failed)
+                job, repaired = await self._repair(job, events, scad, failed)
                 if repaired is None:
                     return await self._fail(job, events, model, stored, failed)
-                job, scad = repaired
+                scad = repaired
         qa = model.report.to_json() if model.report else None
         ended = await self._finish(job, JobStatus.SUCCEEDED, qa, None)
         if ended is not None and ended.status is JobStatus.SUCCEEDED:
@@ -107,11 +107,11 @@ class JobRunner:
 
     async def _repair(
         self, job: Job, events: JobEvents, scad: str, failed: StageFailed
-    ) -> tuple[Job, str] | None:
-        """One repair attempt: the job as recorded, with the repaired SCAD; None when
-        there is nothing (more) to try, or the backend gave no repair."""
+    ) -> tuple[Job, str | None]:
+        """One repair attempt: the job as recorded, and the repaired SCAD (None when
+        there is nothing (more) to try, or the backend gave no repair)."""
         if self.repairs is None or not self.repairs.wants(job, failed.stage):
-            return None
+            return job, None
         attempt = len(job.repair_attempts or []) + 1
         record: JsonObject = {"attempt": attempt, "stage": failed.stage,
                               "reason": failed.reason, "scad": scad}  # fmt: skip
@@ -125,11 +125,10 @@ class JobRunner:
         except RepairFailed as exc:
             record["outcome"] = f"no repair: {exc.reason}"
             await self.repairs.tell(job, events.chat, f"Repair {of} failed: {exc.reason}.")
-            await self._record(job, record, None)
-            return None
+            return (await self._record(job, record, None) or job), None
         record["outcome"] = "repaired"
         saved = await self._record(job, record, repaired)
-        return None if saved is None else (saved, repaired)
+        return (job, None) if saved is None else (saved, repaired)
 
     async def _record(self, job: Job, record: JsonObject, scad: str | None) -> Job | None:
         """Store the attempt (and the repaired SCAD) on the job, unless it ended
