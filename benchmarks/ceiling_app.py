@@ -1,7 +1,8 @@
 """The ceiling: a bare Litestar app serving the API's session payloads from memory.
 
-No database, no authentication, no dependency injection: just routing, a msgspec
-Struct per object and serialization, behind the same uvicorn settings as ``forge serve``.
+No database, no authentication, no dependency injection, no logging: just routing, a
+plain dataclass per session and Litestar's serialization of it, behind the same uvicorn
+settings as ``forge serve``.
 Whatever the real server does on top of this is what ``http_bench.py`` measures.
 
     python benchmarks/ceiling_app.py --port 8001 [--fixture sessions.json]
@@ -14,15 +15,17 @@ without it, it makes up 50 sessions of the same shape.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 from litestar import Controller, Litestar, Router, get, post
 from litestar.exceptions import NotFoundException
 
-from forge_http.dto import MessageOut, SessionOut
+from forge_http.dto import MessageOut
 
 API_PREFIX = "/api/v1"
 LIST_SIZE = 50
@@ -34,6 +37,20 @@ class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
     content: str
     tokens: int | None = None
     metadata_json: dict[str, object] | None = None
+
+
+@dataclass(slots=True)
+class SessionOut:
+    """A session as the API shows it, as a plain dataclass (what an app without
+    msgspec Structs would serialize)."""
+
+    id: UUID
+    user_id: UUID
+    name: str
+    status: str
+    metadata_json: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def synthetic_sessions(count: int = LIST_SIZE) -> list[SessionOut]:

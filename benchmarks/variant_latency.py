@@ -39,7 +39,6 @@ VARIED = {
     "enclosure": ("length", [90, 95, 105, 110, 115]),
     "bracket": ("width", [25, 28, 32, 35, 38]),
     "plate": ("length", [100, 110, 130, 140, 150]),
-    "custom": ("length", [50, 55, 65, 70, 75]),
 }
 WAIT = 120.0
 

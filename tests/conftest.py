@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,6 +35,18 @@ pytest_plugins = [
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``nox`` runs the suite on several workers), the tests that
+    start ``forge serve`` processes share one worker and run one after another: each
+    server takes a core while it starts, and their waits are sized for one at a time.
+    Everything else is isolated already (a PostgreSQL database per worker, a Redis
+    prefix per test, free ports, ``tmp_path``, the metrics registry per process)."""
+    for item in items:
+        if item.path.is_relative_to(E2E) or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("forge-serve"))
 
 
 @pytest.fixture(scope="session")

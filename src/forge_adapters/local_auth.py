@@ -154,13 +154,20 @@ class LocalAuthProvider:
                 algorithms=["HS256"],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "sid", "aud", "iss"]},
+                # exp is checked below, by this provider's clock (the one that set it)
+                options={
+                    "require": ["exp", "iat", "sub", "sid", "aud", "iss"],
+                    "verify_exp": False,
+                },
             )
             user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
             expires = int(claims["exp"])
         except (jwt.InvalidTokenError, ValueError, TypeError):
             self._verified.pop(token, None)
             raise Unauthenticated("Invalid or expired access token") from None
+        if expires <= self._clock().timestamp():
+            self._verified.pop(token, None)
+            raise Unauthenticated("Invalid or expired access token")
         if len(self._verified) >= MAX_REMEMBERED_TOKENS:
             self._verified.clear()
         self._verified[token] = (user_id, session_id, claims.get("email"), expires)

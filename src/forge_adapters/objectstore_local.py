@@ -23,8 +23,8 @@ from pathlib import Path
 
 from anyio import to_thread
 
-from forge_adapters.memory.objectstore import check_key
 from forge_core.errors import Conflict, ForgeError, InvalidInput, NotFound, Unavailable
+from forge_core.storage_keys import check_key
 
 TEMP_PREFIX = ".forge-tmp-"
 _IN_THE_WAY = (errno.EEXIST, errno.ENOTDIR, errno.EISDIR)  # a file or folder on the path

@@ -20,8 +20,8 @@ import obstore
 from obstore.exceptions import BaseError, InvalidPathError
 from obstore.store import S3Store
 
-from forge_adapters.memory.objectstore import check_key
 from forge_core.errors import ForgeError, InvalidInput, NotFound, Unavailable
+from forge_core.storage_keys import check_key
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config

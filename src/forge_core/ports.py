@@ -46,7 +46,8 @@ class Repository(Protocol):
     """
 
     async def add(self, entity: OwnedEntity) -> None:
-        """Store a new record. Raises NotFound if its parent is gone."""
+        """Store a new record. Raises NotFound if its parent is gone, AlreadyExists if
+        its id is taken (by any owner's record of its kind): never overwrites."""
 
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
         """The record, or NotFound."""
@@ -273,7 +274,7 @@ class AuthProvider(Protocol):
 class ObjectStore(Protocol):
     """Bytes by key: rendered models, previews, sources. Every method raises InvalidInput
     for a key that is not a relative path of plain segments (one rule for every store:
-    ``check_key`` in ``forge_adapters.memory.objectstore``) and Unavailable when the store
+    ``forge_core.storage_keys.check_key``) and Unavailable when the store
     cannot answer now."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> str:

@@ -66,7 +66,8 @@ _BOX = {"length": X, "width": Y, "height": Z}
 
 #: Requirement key -> measure, by kind of model; "other" serves every other kind.
 MEASURES: dict[str, dict[str, Measure]] = {
-    "drone": {"motor_to_motor": MOTOR_TO_MOTOR, "thickness": Z},  # its "width" is an arm's
+    # a frame's "width" is an arm's; its arms are as thick as its plate
+    "drone": {"motor_to_motor": MOTOR_TO_MOTOR, "thickness": Z, "arm_thickness": Z},
     "plate": {**_BOX, "thickness": Z},
     "bracket": {**_BOX, "leg_length": X},
     "other": _BOX,  # an enclosure's or a bracket's "thickness" is a wall's: not measured

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,7 @@ def serve(settings: Settings) -> None:
     from forge_http.log_config import uvicorn_log_config
 
     app = create_app(build_container(settings))
+    _lean_log_records()
     with _stopping_by_signal_is_success():
         uvicorn.run(
             app,
@@ -50,6 +52,14 @@ def serve(settings: Settings) -> None:
             proxy_headers=True,
             timeout_graceful_shutdown=GRACE_SECONDS,
         )
+
+
+def _lean_log_records() -> None:
+    """Log records without what no line of ours shows (thread, process, the calling
+    source line): at info level every request writes an access line, and finding its
+    caller's frame cost a quarter of it (the logging HOWTO's "Optimization")."""
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

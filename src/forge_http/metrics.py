@@ -19,31 +19,26 @@ from typing import Any
 
 import anyio
 from litestar import Request, Response, get
+from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
-    Counter,
     Gauge,
-    Histogram,
     generate_latest,
 )
 
 from forge_core.entities import JobStatus, RunStatus
 from forge_core.errors import Unauthenticated
 from forge_core.ports import Repository, RunStore
+from forge_http.request_counts import RequestCounts
 from forge_http.security import PUBLIC
 
 # Process-wide, as prometheus_client expects (one registry per process).
 OPEN_SOCKETS = Gauge("forge_open_sockets", "Chat sockets open now")
-REQUESTS = Counter("forge_http_requests", "HTTP requests answered", ["method", "route", "status"])
-LATENCY = Histogram(
-    "forge_http_request_duration_seconds",
-    "Time to the end of the response body",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
+REQUESTS = RequestCounts()
+REGISTRY.register(REQUESTS)
 JOBS = Gauge("forge_jobs", "Jobs of every user, by status", ["status"])
 RUNS = Gauge("forge_runs", "Inference runs of every user, by status", ["status"])
 UNMATCHED = "unmatched"  # a path no route serves: one label, whatever was asked
@@ -56,7 +51,7 @@ class RequestMetrics:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/metrics":
+        if scope["type"] != ScopeType.HTTP or scope["path"] == "/metrics":
             await self.app(scope, receive, send)
             return
         start, status = time.perf_counter(), 500
@@ -71,9 +66,7 @@ class RequestMetrics:
             await self.app(scope, receive, counting_send)
         finally:
             route = scope.get("path_template") or UNMATCHED
-            method = scope["method"]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(time.perf_counter() - start)
+            REQUESTS.record(scope["method"], route, status, time.perf_counter() - start)
 
 
 log = logging.getLogger("forge.metrics")

@@ -192,13 +192,13 @@ def tighten(openapi: OpenAPI) -> OpenAPI:
         if issubclass(source, BaseModel) and source.model_config.get("extra") == "forbid":
             found = source.model_json_schema(ref_template="#/components/schemas/{model}")
             for def_name, definition in found.pop("$defs", {}).items():
-                schemas[def_name] = definition  # type: ignore[assignment]  # a plain dict
-            schemas[name] = found  # type: ignore[assignment]
+                schemas[def_name] = definition
+            schemas[name] = found  # type: ignore[assignment]  # a plain dict
         elif issubclass(source, msgspec.Struct) and source.__struct_config__.forbid_unknown_fields:
             _, made = msgspec.json.schema_components(
                 [source], ref_template="#/components/schemas/{name}"
             )
             for made_name, definition in made.items():
                 if made_name == name or made_name not in schemas:
-                    schemas[made_name] = definition  # type: ignore[assignment]
+                    schemas[made_name] = definition
     return openapi

@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
 
+import anyio
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forge_adapters.memory import (
@@ -258,3 +260,17 @@ class TestPostgresLeases(LeasesContract):
         engines = [postgres_engine, replica_engine]
         turns = iter(range(1_000))
         return sql_stores(postgres_engine, lambda: run_leases(engines[next(turns) % 2]))
+
+    async def test_a_claim_passes_over_a_row_another_connection_has_locked(
+        self, stores: Stores, owner: Owner, replica_engine: AsyncEngine
+    ) -> None:
+        """SKIP LOCKED: a row another transaction holds FOR UPDATE (another replica in
+        mid-claim) is passed over, and the claim answers the others without waiting."""
+        made = await self._runs(stores, owner, 3)
+        lock = text("SELECT id FROM runs WHERE id = :id FOR UPDATE")
+        async with replica_engine.connect() as other, other.begin():
+            await other.execute(lock, {"id": made[0].id})
+            with anyio.fail_after(10):  # without SKIP LOCKED it waits for the commit
+                claimed = await stores.run_leases.claim("a", at(10), until(10), 3)
+            assert claimed == made[1:]
+        assert await stores.run_leases.claim("b", at(10), until(10), 3) == made[:1]

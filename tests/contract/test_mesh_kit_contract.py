@@ -42,8 +42,6 @@ MODELS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
                                             "height": "leg_b"}),
     "plate": ({"model_type": "plate"}, {"length": "length", "width": "width",
                                         "thickness": "thickness"}),
-    "custom": ({"model_type": "teapot"}, {"length": "length", "width": "width",
-                                          "height": "height"}),
 }  # fmt: skip
 
 

@@ -83,6 +83,21 @@ class TestRedisRateLimiter(RateLimiterContract):
         await RedisRateLimiter(redis_client, redis_prefix).hit("k", 3, 60)
         assert 0 < await redis_client.pttl(f"{redis_prefix}k") <= 60_000
 
+    async def test_a_key_that_lost_its_expiry_gets_one_again(
+        self, redis_client: Redis, redis_prefix: str
+    ) -> None:
+        """A counter left without a TTL (PERSIST by hand, a crash between INCR and
+        PEXPIRE in an older version) would refuse its caller forever: the next hit sets
+        the window again, and the refusal says when it ends."""
+        limiter, key = RedisRateLimiter(redis_client, redis_prefix), f"{redis_prefix}k"
+        for _ in range(4):
+            await limiter.hit("k", 3, 60)
+        assert await redis_client.persist(key)
+        assert await redis_client.pttl(key) == -1  # no expiry: it would never reset
+        refused = await limiter.hit("k", 3, 60)
+        assert 0 < await redis_client.pttl(key) <= 60_000
+        assert refused == Hit(allowed=False, retry_after=60)
+
     async def test_two_replicas_share_their_counts_exactly(
         self, redis_url: str, redis_prefix: str
     ) -> None:

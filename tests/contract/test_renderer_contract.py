@@ -39,6 +39,9 @@ def request(source: str, **kwargs: object) -> RenderRequest:
     return RenderRequest(source, **kwargs)  # type: ignore[arg-type]
 
 
+RELATIVE_ONLY = "only relative paths inside the SCAD library are allowed"
+
+
 class RendererContract:
     """Subclasses provide ``build``: a renderer with the given library and limits; tests
     that render take ``make``, which skips where the engine is not installed."""
@@ -140,18 +143,22 @@ class RendererContract:
     @pytest.mark.parametrize(
         ("scad", "line", "reason"),
         [
-            ("cube(1);\ninclude </etc/passwd>\n", 2, "only relative paths inside the SCAD"),
-            ('cube(1);\n\nimport("../x.stl");\n', 3, "only relative paths inside the SCAD"),
-            ('import(str("/etc/", "passwd"));\n', 1, "must be a plain string"),
-            ('// import("/x")\nsurface(file = "heights.dat");\n', 2, "no such file in the SCAD"),
-            ("include <escape.scad>\n", 1, "leads out of the SCAD library"),
-            ('import(file = "/etc/passwd");\n', 1, "only relative paths inside the SCAD"),
-            ('x = import("/etc/x.json");\n', 1, "only relative paths inside the SCAD"),
-            ('x = dxf_dim(file = name, name = "w");\n', 1, "must be a plain string"),
+            ("cube(1);\ninclude </etc/passwd>\n", 2, RELATIVE_ONLY),
+            ('cube(1);\n\nimport("../x.stl");\n', 3, RELATIVE_ONLY),
+            ("include <parts/../../x.scad>\n", 1, RELATIVE_ONLY),  # .. inside the library
+            ("include <parts/../parts/peg.scad>\n", 1, RELATIVE_ONLY),  # even back into it
+            ("use <~/x.scad>\n", 1, RELATIVE_ONLY),
+            ('import(file = "/etc/passwd");\n', 1, RELATIVE_ONLY),
+            ('import(str("/etc/", "passwd"));\n', 1, "the file must be a plain string"),
+            ('// import("/etc/passwd") is fine in a comment\nsurface(file = "heights.dat");\n',
+             2, "no such file in the SCAD library"),
+            ("include <escape.scad>\n", 1, "it leads out of the SCAD library"),
+            ('x = dxf_dim(file = name, name = "w");\n', 1, "the file must be a plain string"),
+            ('x = import("/etc/x.json");\n', 1, RELATIVE_ONLY),
             ('h = "/etc/passwd";\nrotate_extrude(h) square(1);\n', 2, "must be given by name"),
             ('import("\\x2fetc/passwd");\n', 1, "not a plain file name"),
         ],
-    )
+    )  # fmt: skip
     async def test_files_outside_the_library_are_refused(
         self, build: Make, library: Path, scad: str, line: int, reason: str
     ) -> None:
@@ -159,7 +166,7 @@ class RendererContract:
             await build(library=library).render(request(scad))
         assert not isinstance(caught.value, RenderFailed)  # refused: nothing was rendered
         assert caught.value.detail.startswith(f"scad: line {line}:")
-        assert reason in caught.value.detail
+        assert reason in caught.value.detail  # refused for its own reason, not another
 
     async def test_without_a_library_every_file_is_refused(self, build: Make) -> None:
         with pytest.raises(InvalidInput, match=r"line 1: use <\.\.\.> 'parts/peg\.scad' refused"):

@@ -23,7 +23,7 @@ from forge_core.entities import (
     Session,
     User,
 )
-from forge_core.errors import NotFound, StaleObject
+from forge_core.errors import AlreadyExists, NotFound, StaleObject
 from forge_core.ports import AuthStore, Repository
 
 from .records import T0, add_tree, assert_gone, assert_kept, at, make_tree
@@ -191,6 +191,19 @@ class RepositoryContract:
         parent = parent or (tree.job if kind is Asset else tree.asset)
         assert (caught.value.kind, caught.value.object_id) == (type(parent).__name__, parent.id)
         assert await repo.list(kind, owner) == []
+
+    @pytest.mark.parametrize("kind", [Session, Chat, Message, Job, Asset, AssetMeta])
+    async def test_adding_a_taken_id_is_refused_and_keeps_the_record(
+        self, repo: Repository, owner: UUID, other: UUID, kind: type[Any]
+    ) -> None:
+        tree = await add_tree(repo, owner)
+        record = next(r for r in tree.records() if type(r) is kind)
+        for clash in (replace(record, updated_at=at(60)), replace(record, user_id=other)):
+            with pytest.raises(AlreadyExists, match=f"{kind.__name__} {record.id} already"):
+                await repo.add(clash)
+        assert await repo.get(kind, record.id, owner) == record
+        with pytest.raises(NotFound):
+            await repo.get(kind, record.id, other)
 
     async def test_json_and_uuid_lists_round_trip(self, repo: Repository, owner: UUID) -> None:
         tree = await add_tree(repo, owner)

@@ -12,12 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forge_adapters.memory import MemoryObjectStore, MemoryRepository
-from forge_adapters.memory.objectstore import check_key
 from forge_core.commands import NewAsset, NewJob, NewSession
 from forge_core.entities import Asset
-from forge_core.errors import NotFound, TooLarge, Unavailable
+from forge_core.errors import InvalidInput, NotFound, TooLarge, Unavailable
 from forge_core.services import AssetContent, Assets, Jobs, Sessions
-from forge_core.storage_keys import file_name
+from forge_core.storage_keys import asset_prefix, check_key, content_type, file_name, object_key
 from forge_http.downloads import UNSATISFIABLE, parse_range
 
 pytestmark = pytest.mark.anyio
@@ -133,6 +132,15 @@ def test_a_file_name_is_a_valid_segment_and_stable_through_every_store_uri(
     assert check_key(name) == name and "/" not in name and len(name) <= 100
     for uri in (f"memory://users/x/{name}", f"s3://b/x/{name}", (Path("/r") / name).as_uri()):
         assert file_name(uri, asset_type) == name
+
+
+def test_object_keys_are_built_and_checked_in_one_place() -> None:
+    ids = [uuid4() for _ in range(4)]
+    key = object_key(*ids, "model.stl")
+    assert key == f"{asset_prefix(*ids)}/model.stl"
+    with pytest.raises(InvalidInput, match="plain segments"):
+        object_key(*ids, "../model.stl")
+    assert content_type("stl") == "model/stl" and content_type("obj") == "application/octet-stream"
 
 
 @pytest.mark.parametrize(

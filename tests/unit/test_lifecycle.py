@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from forge_core.entities import Job, JobStatus
 from forge_core.errors import InvalidTransition
-from forge_core.lifecycle import TERMINAL, transition
+from forge_core.lifecycle import ALLOWED, TERMINAL, transition
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -43,17 +43,31 @@ def test_an_invalid_transition_names_both_states() -> None:
         transition(new_job(), JobStatus.SUCCEEDED, T0)
 
 
-@pytest.mark.parametrize("terminal", sorted(TERMINAL))
+def path_to(goal: JobStatus) -> list[JobStatus]:
+    """The shortest way from a new job to ``goal`` in the code's own transition table."""
+    paths: dict[JobStatus, list[JobStatus]] = {JobStatus.PENDING: []}
+    frontier = [JobStatus.PENDING]
+    while frontier:
+        here = frontier.pop(0)
+        for there in sorted(ALLOWED[here]):
+            if there not in paths:
+                paths[there] = [*paths[here], there]
+                frontier.append(there)
+    return paths[goal]
+
+
+def test_the_terminal_states_are_the_ends_of_the_model() -> None:
+    ends = {end for _, end in MODEL} - {start for start, _ in MODEL}
+    assert {status.value for status in TERMINAL} == ends == {"succeeded", "failed", "cancelled"}
+
+
+@pytest.mark.parametrize("terminal", sorted(TERMINAL))  # read from the code, and checked above
 @pytest.mark.parametrize("target", list(JobStatus))
 def test_terminal_states_are_final(terminal: JobStatus, target: JobStatus) -> None:
     job = new_job()
-    path = {
-        JobStatus.SUCCEEDED: [JobStatus.RUNNING, JobStatus.SUCCEEDED],
-        JobStatus.FAILED: [JobStatus.RUNNING, JobStatus.FAILED],
-        JobStatus.CANCELLED: [JobStatus.CANCELLED],
-    }[terminal]
-    for step in path:
+    for step in path_to(terminal):
         job = transition(job, step, T0)
+    assert job.completed_at == T0
     with pytest.raises(InvalidTransition):
         transition(job, target, T0)
 

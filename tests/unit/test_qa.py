@@ -125,6 +125,9 @@ def test_motor_to_motor_is_estimated_from_the_reach() -> None:
     assert [c.name for c in report.checks if not c.hard] == [
         "dimension:motor_to_motor", "dimension:thickness",
     ]  # fmt: skip
+    arms = {"arm_thickness": 8}  # "8 mm arms": the frame is one plate, as thick as its arms
+    thin = qa_report(frame, requirements={"model_type": "drone", "dimensions_mm": arms})
+    assert [w.split(":")[0] for w in thin.warnings] == ["arm_thickness"]
     short = qa_report(
         facts((138, 138, 3), reach_xy=60),
         requirements={"model_type": "drone", "dimensions_mm": asked},

@@ -48,7 +48,13 @@ def test_an_invalid_transition_names_both_states() -> None:
         advance_run(new_run(), RunStatus.QUEUED, T0)
 
 
-@pytest.mark.parametrize("terminal", sorted(RUN_TERMINAL))
+def test_the_terminal_states_are_the_ends_of_the_model() -> None:
+    ends = {end for _, end in MODEL} - {start for start, _ in MODEL}
+    assert {status.value for status in RUN_TERMINAL} == ends == ENDS
+    assert {status for status in RunStatus if status.finished} == RUN_TERMINAL
+
+
+@pytest.mark.parametrize("terminal", sorted(RUN_TERMINAL))  # read from the code, checked above
 @pytest.mark.parametrize("target", list(RunStatus))
 def test_terminal_states_are_final(terminal: RunStatus, target: RunStatus) -> None:
     run = advance_run(new_run(), terminal, T0)

@@ -34,7 +34,7 @@ from forge_core.services.run_supervisor import (
     RunSupervisor,
     ScadPipeline,
 )
-from forge_core.services.runs import Runs, status_timeout
+from forge_core.services.runs import WAIT_GRACE, RunResult, Runs, status_timeout
 from tests.fakes.event_bus import RecordingBus
 
 pytestmark = pytest.mark.anyio
@@ -358,6 +358,35 @@ async def test_a_completed_run_becomes_one_assistant_message(world: World) -> No
     )
     assert await world.supervisor.poll_once(world.clock.advance(60)) == []
     assert len(await world.messages("assistant")) == 1
+
+
+async def test_wait_result_answers_the_ended_run_and_the_backends_answer(world: World) -> None:
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    assert run.backend_run_id is not None
+    world.backend.advance(run.backend_run_id, RunStatus.COMPLETED, {"content": "done"})
+    results: list[RunResult] = []
+
+    async def wait() -> None:
+        results.append(await world.runs.wait_result(run))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            assert results == []  # stored as queued: it waits for the supervisor
+            await world.supervisor.poll_once(world.clock.advance(1))
+    [ended] = results
+    assert (ended.run.id, ended.run.status) == (run.id, RunStatus.COMPLETED)
+    assert ended.output == {"content": "done"}
+    world.backend.expire(run.backend_run_id)  # the backend no longer keeps the answer
+    assert await world.runs.wait_result(ended.run) == RunResult(ended.run, None)
+
+
+async def test_wait_result_gives_up_after_the_deadline_and_its_grace(world: World) -> None:
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    world.clock.now = run.deadline + WAIT_GRACE
+    with anyio.fail_after(5):
+        assert await world.runs.wait_result(run) == RunResult(run, None)
 
 
 async def test_racing_pollers_store_one_message_per_run() -> None:

@@ -147,7 +147,7 @@ async def test_older_token_errors_are_read(
 
 
 class Clock:
-    """The caches' clock, moved by hand (tokens' ``exp`` stays on real time)."""
+    """The verifier's clock, moved by hand: it times the caches and tokens' ``exp``."""
 
     def __init__(self) -> None:
         self.now = time.time()

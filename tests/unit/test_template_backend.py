@@ -9,7 +9,6 @@ import pytest
 
 from forge_adapters.template_backend import MODEL_TYPES, execute
 from forge_adapters.template_backend.reading import read
-from forge_adapters.template_backend.scad import safe_label
 from forge_core.inference import JobInput, output_to_message
 
 SEED_REQUIREMENTS = {
@@ -52,7 +51,9 @@ def test_model_types(text: str, model_type: str | None) -> None:
         ("5 inch props", {"prop_diameter": 127}),
         ("M3 screws", {"hole_diameter": 3.2}),
         ("stack 20x20 mm", {"stack": 20}),
-        ("a 160 mm quadcopter frame with 3 mm arms", {"motor_to_motor": 160, "arm_width": 3}),
+        ("a 160 mm quadcopter frame with 3 mm arms", {"motor_to_motor": 160, "arm_thickness": 3}),
+        ("arms 12 mm wide", {"width": 12}),  # one number, read once
+        ("a 300 x 300 x 5 mm plate", {"length": 300, "width": 300, "height": 5}),
         ("a 250mm drone", {"motor_to_motor": 250}),
         ("a cube", {}),
     ],
@@ -88,10 +89,11 @@ def test_requirements_have_the_seed_shape() -> None:
     req = output["requirements_json"]
     assert set(SEED_REQUIREMENTS) <= set(req)
     assert req["model_type"] == "drone"
-    assert req["dimensions_mm"] == {"motor_to_motor": 160, "thickness": 3}
+    assert req["dimensions_mm"] == {"motor_to_motor": 160, "arm_thickness": 3}
     assert "enclosure" not in req["custom_description"].lower()  # the user's words only
     message = output_to_message(output)
     assert "not AI" in message.content
+    assert '"3 mm thick arms" as arm thickness 3 mm' in message.content
     assert message.metadata_json == {"requirements_json": req}
     assert execute(job) == output  # deterministic
 
@@ -115,7 +117,6 @@ def test_seed_requirements_make_a_quadcopter_with_their_numbers() -> None:
         ({"model_type": "box", "dimensions_mm": {"length": 80}}, "enclosure", {"length": 80}),
         ({"model_type": "bracket", "custom_description": "60 mm legs"}, "bracket", {"leg_a": 60}),
         ({"model_type": "plate", "counts": {"holes": 6}}, "plate", {"hole_columns": 3}),
-        ({"model_type": "rocket"}, "custom", {"length": 60}),
         ({"model_type": "plate", "dimensions_mm": {"thickness": 1e9}}, "plate", {"thickness": 50}),
     ],
 )  # fmt: skip
@@ -135,13 +136,6 @@ def test_generate_scad_without_requirements_reads_the_chat() -> None:
     )
     output = execute(job)
     assert (output["model_type"], output["parameters"]["width"]) == ("bracket", 40)
-
-
-def test_labels_are_safe_scad_strings() -> None:
-    assert safe_label('a "vase"); import("/etc/passwd') == "A VASE IMPORTETCPASS"
-    assert safe_label("") == "PART"
-    output = execute(JobInput.create("generate_scad", requirements_json={"model_type": 'x"; y'}))
-    assert 'label = "X Y";' in output["scad_code"]
 
 
 def test_health_action_lists_the_model_types() -> None:

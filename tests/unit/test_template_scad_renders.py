@@ -32,7 +32,6 @@ REQUESTS: dict[str, list[dict[str, Any]]] = {
         {"model_type": "plate"},
         {"model_type": "plate", "custom_description": "10 mm long, 10 mm wide, 7 holes"},
     ],
-    "custom": [{"model_type": "teapot"}, {"model_type": ""}],
 }
 
 

@@ -37,7 +37,8 @@ class Messages:
     """What the model echoes and warns, counted against the output limit."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.size, self.lines = limit, 0, []
+        self.limit, self.size = limit, 0
+        self.lines: list[str] = []
 
     def __call__(self, message: str) -> None:
         self.size += len(message) + 1

@@ -2,32 +2,8 @@
 
 from __future__ import annotations
 
-from forge_core.errors import InvalidInput, NotFound
-
-MAX_KEY_BYTES = 1024  # S3's limit
-MAX_SEGMENT_BYTES = 255  # a file name's limit on common file systems
-
-
-def check_key(key: str) -> str:
-    """A key is a relative path of plain segments; anything else could leave the store.
-    Returns the key; raises InvalidInput.
-
-    Every ObjectStore adapter applies this one rule, so a key valid in one store is valid in
-    all: no empty, ``.`` or ``..`` segment, no leading ``/``, no backslash, no control
-    character (NUL included), valid Unicode, at most 1024 bytes of UTF-8 and 255 per segment.
-    """
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
-        raise InvalidInput("key", f"{key[:200]!r} is not a relative path of plain segments")
-    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
-        raise InvalidInput("key", f"{key[:200]!r} holds a control character")
-    try:
-        sizes = [len(p.encode()) for p in parts]
-    except UnicodeEncodeError:  # a lone surrogate: no file or S3 name can hold it
-        raise InvalidInput("key", f"{key[:200]!r} is not valid Unicode") from None
-    if sum(sizes) + len(parts) - 1 > MAX_KEY_BYTES or max(sizes) > MAX_SEGMENT_BYTES:
-        raise InvalidInput("key", "is longer than 1024 bytes, or has a segment over 255")
-    return key
+from forge_core.errors import NotFound
+from forge_core.storage_keys import check_key
 
 
 class MemoryObjectStore:

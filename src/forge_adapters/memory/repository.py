@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ from forge_core.entities import (
     OwnedEntity,
     kind_name,
 )
-from forge_core.errors import NotFound, StaleObject
+from forge_core.errors import AlreadyExists, NotFound, StaleObject
 
 E = TypeVar("E", bound=OwnedEntity)
 
@@ -35,6 +36,8 @@ class MemoryRepository:
             parent_id = getattr(entity, field)
             if parent_id not in self._rows[parent_kind]:
                 raise NotFound(kind_name(parent_kind), parent_id)
+        if entity.id in self._rows[kind]:  # whoever owns it: ids are unique, as in SQL
+            raise AlreadyExists(f"{kind_name(kind)} {entity.id} already exists")
         self._rows[kind][entity.id] = entity
 
     async def get(self, kind: type[E], entity_id: UUID, owner: UUID) -> E:
@@ -52,7 +55,7 @@ class MemoryRepository:
         where: Mapping[str, UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[E]:
+    ) -> builtins.list[E]:
         conditions = dict(where or {})
         matching = [
             row
@@ -90,7 +93,7 @@ class MemoryRepository:
         if kind is Asset:
             self._unlink_components(entity_id)
 
-    async def running_jobs(self, limit: int = 500) -> list[Job]:
+    async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
         running = [j for j in self._rows[Job].values() if j.status is JobStatus.RUNNING]
         return sorted(running, key=lambda j: (j.created_at, str(j.id)))[:limit]
 

@@ -142,7 +142,9 @@ def convert(stl: bytes, format: str) -> bytes:
         data = mesh.export(file_type=format)
     except Exception as exc:  # a writer's own error, or a missing optional library
         raise InvalidInput("mesh", f"cannot be written as {format}: {exc}") from exc
-    return bytes(data)
+    if not isinstance(data, bytes):  # trimesh answers text or a dict for other formats
+        raise InvalidInput("format", f"'{format}' is not a binary mesh format")
+    return data
 
 
 def picture(stl: bytes, size: int) -> bytes:

@@ -71,7 +71,9 @@ def _shades(vertices: Floats, faces: NDArray[np.int64]) -> NDArray[np.uint8]:
     light = _LIGHT / np.linalg.norm(_LIGHT)
     lambert = np.abs(normals @ light)
     intensity = 0.35 + 0.65 * lambert
-    return np.clip(intensity[:, None] * BASE_COLOUR[None, :], 0, 255).astype(np.uint8)
+    rgb = np.clip(intensity[:, None] * BASE_COLOUR[None, :], 0, 255)
+    shades: NDArray[np.uint8] = rgb.astype(np.uint8)
+    return shades
 
 
 def _rasterize(
@@ -83,7 +85,7 @@ def _rasterize(
     crosses, each row into the pixel centres between its edges; the nearest wins."""
     tri, depth, shade = _drop_degenerate(tri, depth, shade)
     face, y = _rows(tri, big)
-    left, right = _row_span(tri[face], y + 0.5)
+    left, right = _row_span(tri[face], y.astype(np.float64) + 0.5)
     first = np.maximum(np.ceil(left - 0.5), 0).astype(np.int64)
     last = np.minimum(np.floor(right - 0.5), big - 1).astype(np.int64)
     count = np.maximum(last - first + 1, 0)

@@ -16,7 +16,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # SQLite keeps datetimes as text: RFC 3339 in UTC, fixed width, so the text sorts and
 # compares like the instant, and the SQLite read path hands it to msgspec as it is.
-SQLITE_DATETIME = sqlite.DATETIME(
+SQLITE_DATETIME = sqlite.DATETIME(  # type: ignore[no-untyped-call]  # unannotated in SQLAlchemy
     storage_format=(
         "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06dZ"
     ),

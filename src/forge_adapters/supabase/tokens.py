@@ -126,10 +126,11 @@ class TokenVerifier:
                 algorithms=[algorithm],
                 audience=self._audience,
                 issuer=self.issuer,
-                options={"require": REQUIRED},
+                options={"require": REQUIRED, "verify_exp": False},  # by our clock, below
             )
         except jwt.InvalidTokenError:
             raise Unauthenticated(INVALID) from None
+        self._check_exp(payload)
         claims = _claims(payload, payload)
         _remember(self._verified, token, claims)
         return claims
@@ -186,7 +187,7 @@ class TokenVerifier:
                 token,
                 options={
                     "verify_signature": False,
-                    "verify_exp": True,
+                    "verify_exp": False,  # by our clock, below
                     "verify_aud": True,
                     "verify_iss": True,
                     "require": REQUIRED,
@@ -196,7 +197,18 @@ class TokenVerifier:
             )
         except jwt.InvalidTokenError:
             raise Unauthenticated(INVALID) from None
+        self._check_exp(payload)
         return payload
+
+    def _check_exp(self, payload: dict[str, Any]) -> None:
+        """Refuse a token at or past its ``exp`` by this verifier's clock, the one its
+        caches use, so a cached and an uncached verification agree on when it ends."""
+        try:
+            expired = int(payload["exp"]) <= self._clock()
+        except (KeyError, ValueError, TypeError):
+            expired = True
+        if expired:
+            raise Unauthenticated(INVALID)
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:

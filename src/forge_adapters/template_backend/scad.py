@@ -9,15 +9,16 @@ file, changing only those assignments.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from forge_adapters.scad_parser import LalrScadParser
-from forge_adapters.template_backend.reading import Reading
+from forge_adapters.template_backend.reading import Finding, Reading
 from forge_core import parameters as scad_parameters
+from forge_core.entities import JsonObject
 
 FN = 48  # circle smoothness in the written files; renderers may pass a smaller $fn
 
@@ -32,11 +33,9 @@ class Param:
     note: str
     integer: bool = False
 
-    def pick(self, reading: Reading) -> float:
-        found = reading.counts if self.integer else reading.dimensions_mm
-        value = next((found[key] for key in self.sources if key in found), self.default)
-        value = min(max(value, self.low), self.high)
-        return int(value) if self.integer else float(value)
+    @property
+    def what(self) -> str:
+        return self.name.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,8 @@ class Template:
 TEMPLATES: dict[str, Template] = {
     "drone": Template("quadcopter_frame.scad", "Quadcopter frame", (
         Param("motor_to_motor", 160, ("motor_to_motor",), 80, 1000, "motor to motor, diagonal"),
-        Param("arm_thickness", 3, ("thickness",), 1.5, 20, "plate and arm thickness"),
+        Param("arm_thickness", 3, ("arm_thickness", "thickness"), 1.5, 20,
+              "plate and arm thickness"),
         Param("arm_width", 12, ("arm_width", "width"), 5, 60, "arm width"),
         Param("arm_count", 4, ("arms", "motors", "propellers"), 3, 8, "arms", integer=True),
         Param("stack_spacing", 30.5, ("stack",), 16, 45, "flight-controller stack hole spacing"),
@@ -77,48 +77,169 @@ TEMPLATES: dict[str, Template] = {
     "plate": Template("plate_with_holes.scad", "Plate with holes", (
         Param("length", 120, ("length",), 10, 1000, "plate length"),
         Param("width", 80, ("width",), 10, 1000, "plate width"),
-        Param("thickness", 4, ("thickness",), 1, 50, "plate thickness"),
+        Param("thickness", 4, ("thickness", "height"), 1, 50, "plate thickness"),
         Param("hole_diameter", 5, ("hole_diameter", "diameter"), 1, 50, "hole diameter"),
         Param("hole_count", 4, ("holes",), 0, 24, "holes, laid out in a grid", integer=True),
         Param("corner_radius", 3, (), 0.5, 3, "corner radius"),
-    )),
-    "custom": Template("labelled_solid.scad", "Labelled solid", (
-        Param("length", 60, ("length",), 20, 1000, "block length"),
-        Param("width", 40, ("width",), 10, 1000, "block width"),
-        Param("height", 20, ("height", "thickness"), 2, 1000, "block height"),
     )),
 }  # fmt: skip
 
 MODEL_TYPES = tuple(TEMPLATES)
 
 
-def parameters(model_type: str, reading: Reading) -> dict[str, Any]:
+@dataclass
+class Fit:
+    """A template's parameters for a reading, and what became of every number: what
+    it was read as, which values were clamped and why, which were ignored and why."""
+
+    model_type: str
+    values: dict[str, Any]
+    read_as: list[JsonObject] = field(default_factory=list)
+    clamped: list[JsonObject] = field(default_factory=list)
+    ignored: list[JsonObject] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)  # parameter -> the words, or "default"
+
+    def report(self) -> JsonObject:
+        return {"read_as": self.read_as, "clamped": self.clamped, "ignored": self.ignored}
+
+
+def fit(model_type: str, reading: Reading) -> Fit:
     """The template's parameters for what was read, kept to sizes that stay valid."""
     template = TEMPLATES[model_type]
-    values: dict[str, Any] = {p.name: p.pick(reading) for p in template.params}
+    result = Fit(model_type, {})
+    used: dict[tuple[bool, str], list[str]] = {}  # (count?, key) -> parameters it set
+    for param in template.params:
+        found = reading.counts if param.integer else reading.dimensions_mm
+        key = next((k for k in param.sources if k in found), None)
+        asked = float(found[key]) if key is not None else float(param.default)
+        if key is not None:
+            used.setdefault((param.integer, key), []).append(param.name)
+        result.origins[param.name] = _origin(reading, param, key)
+        kept = min(max(asked, param.low), param.high)
+        if kept != asked:
+            unit = "" if param.integer else " mm"
+            why = f"the template keeps it between {param.low:g} and {param.high:g}{unit}"
+            _clamped(result, param.name, asked, kept, why)
+        result.values[param.name] = int(kept) if param.integer else float(kept)
+    _limits(result)
+    _account(result, template, reading, used)
+    result.values = {k: _round(v) for k, v in result.values.items()}
+    return result
+
+
+def _round(value: Any) -> Any:
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def parameters(model_type: str, reading: Reading) -> dict[str, Any]:
+    """The template's parameter values alone (see ``fit``)."""
+    return fit(model_type, reading).values
+
+
+def _origin(reading: Reading, param: Param, key: str | None) -> str:
+    if key is None:
+        return "default"
+    return next(
+        (f.text for f in reversed(reading.findings) if f.key == key and f.count == param.integer),
+        key,
+    )
+
+
+def _clamped(result: Fit, name: str, asked: float, used: float, why: str) -> None:
+    result.clamped.append(
+        {"parameter": name, "from": result.origins[name], "asked": round(asked, 2),
+         "used": round(used, 2), "why": why}
+    )  # fmt: skip
+
+
+def _cap(result: Fit, name: str, bound: float, why: str) -> None:
+    """Lower a value that the other sizes leave no room for."""
+    if result.values[name] > bound:
+        _clamped(result, name, result.values[name], bound, why)
+        result.values[name] = bound
+
+
+def _limits(result: Fit) -> None:
+    """The limits one size sets on another, so the geometry stays valid."""
+    values = result.values
     smallest = min(values.get("length", 1e9), values.get("width", 1e9))
-    if model_type == "enclosure":
-        values["wall_thickness"] = min(values["wall_thickness"], smallest / 6)
-        values["hole_diameter"] = min(values["hole_diameter"], smallest / 6)
-    elif model_type == "bracket":
+    if result.model_type == "enclosure":
+        _cap(result, "wall_thickness", smallest / 6, "at most a sixth of the smaller side")
+        _cap(result, "hole_diameter", smallest / 6, "at most a sixth of the smaller side")
+    elif result.model_type == "bracket":
         shortest = min(values["leg_a"], values["leg_b"])
-        values["thickness"] = min(values["thickness"], shortest / 3)
-        room = (shortest - values["thickness"]) / 3
-        values["hole_diameter"] = min(values["hole_diameter"], room, values["width"] / 2)
-    elif model_type == "plate":
-        values["hole_diameter"] = min(values["hole_diameter"], smallest / 4)
+        _cap(result, "thickness", shortest / 3, "at most a third of the shorter leg")
+        room = min((shortest - values["thickness"]) / 3, values["width"] / 2)
+        _cap(result, "hole_diameter", room, "the holes must fit between the fillet and the "
+             "leg's end, and within half the width")  # fmt: skip
+    elif result.model_type == "plate":
+        _cap(result, "hole_diameter", smallest / 4, "at most a quarter of the smaller side")
         count = values.pop("hole_count")
         rows = 2 if count >= 4 and count % 2 == 0 else 1
         values["hole_rows"], values["hole_columns"] = (rows, count // rows) if count else (0, 0)
-    return {k: round(v, 2) if isinstance(v, float) else v for k, v in values.items()}
 
 
-def write(model_type: str, values: dict[str, Any], label: str = "") -> str:
+def _account(
+    result: Fit, template: Template, reading: Reading, used: dict[tuple[bool, str], list[str]]
+) -> None:
+    """Say, for every number read, what it was read as, and why it was ignored if it was."""
+    last = {(f.count, f.key): f for f in reading.findings}
+    for finding in reading.findings:
+        entry: JsonObject = {"text": finding.text, "read_as": finding.meaning}
+        entry["count" if finding.count else "mm"] = finding.value
+        setting = used.get((finding.count, finding.key))
+        latest = last[(finding.count, finding.key)]
+        if latest.value != finding.value:  # the same value said twice is not ignored
+            why = f'a later "{latest.text}" replaced it'
+        elif setting:
+            entry["parameters"] = setting
+            result.read_as.append(entry)
+            continue
+        else:
+            why = _unused(template, finding)
+        result.read_as.append(entry)
+        result.ignored.append({"text": finding.text, "why": why})
+    for words in reading.unread:
+        why = "not a size or count the template backend reads; a size needs a unit"
+        result.ignored.append({"text": words, "why": why})
+
+
+def _unused(template: Template, finding: Finding) -> str:
+    """Why a number the template could take was not taken, or that it could not."""
+    for param in template.params:
+        if finding.key in param.sources and param.integer == finding.count:
+            return f"{param.what} was taken from another size given"
+    return f"the {template.title.lower()} template has no {finding.meaning}"
+
+
+def summary(result: Fit, lead: str = "Read") -> str:
+    """What the numbers set, then what was clamped and ignored: two sentences."""
+    groups: dict[str, list[str]] = {}
+    for entry in result.read_as:
+        for name in entry.get("parameters", []):
+            shown = f"{entry['count']}" if "count" in entry else f"{entry['mm']:g} mm"
+            groups.setdefault(str(entry["text"]), []).append(f"{name.replace('_', ' ')} {shown}")
+    said = [f'"{text}" as {", ".join(meanings)}' for text, meanings in groups.items()]
+    first = f"{lead} " + ("; ".join(said) if said else "no sizes or counts; defaults are used")
+    counts = {p.name for p in TEMPLATES[result.model_type].params if p.integer}
+    notes = [
+        f"{c['parameter'].replace('_', ' ')}{' (default)' if c['from'] == 'default' else ''} "
+        f"{c['asked']:g} -> {c['used']:g}{'' if c['parameter'] in counts else ' mm'} ({c['why']})"
+        for c in result.clamped
+    ]
+    notes = (["clamped " + "; ".join(notes)] if notes else []) + [
+        f'ignored "{i["text"]}" ({i["why"]})' for i in result.ignored
+    ]
+    if not notes:
+        return first + "."
+    second = "; ".join(notes)
+    return f"{first}. {second[0].upper()}{second[1:]}."
+
+
+def write(model_type: str, values: dict[str, Any], note: str = "") -> str:
     """The OpenSCAD file: the template with its annotated parameters set to ``values``
     (only those assignments change), under a header that says how it was made."""
     template = TEMPLATES[model_type]
-    if model_type == "custom":
-        values = {**values, "label": safe_label(label)}
     body = files(__package__).joinpath("templates").joinpath(template.file).read_text("utf-8")
     found = _parameters(template.file, body)
     unknown = set(values) - {p.name for p in found}
@@ -128,9 +249,9 @@ def write(model_type: str, values: dict[str, Any], label: str = "") -> str:
         f"// {template.title}, written by Forge's template backend:",
         "// deterministic templating, not AI. Sizes are millimetres; change the",
         "// parameters below (OpenSCAD's Customizer shows them) to resize the part.",
-        "",
-        "",
     ]
+    lines += [f"// {line}" for line in textwrap.wrap(" ".join(note.split()), 86)]
+    lines += ["", ""]
     return "\n".join(lines) + scad_parameters.rewrite(body, found, values)
 
 
@@ -138,9 +259,3 @@ def write(model_type: str, values: dict[str, Any], label: str = "") -> str:
 def _parameters(file: str, body: str) -> list[scad_parameters.Parameter]:
     """A template's parameters, read once (the files ship with the package)."""
     return scad_parameters.parameters(LalrScadParser().header(body))
-
-
-def safe_label(text: str) -> str:
-    """Short text that is safe inside an OpenSCAD string literal."""
-    cleaned = re.sub(r"[^A-Za-z0-9 .,_-]", "", text).strip()
-    return (cleaned[:20].strip() or "PART").upper()

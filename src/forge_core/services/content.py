@@ -16,24 +16,11 @@ from uuid import UUID
 from forge_core.entities import Asset, Clock, Job, utc_now
 from forge_core.errors import ForgeError, NoStoredContent, NotFound, TooLarge
 from forge_core.ports import ObjectStore, Repository
-from forge_core.storage_keys import asset_prefix, file_name
+from forge_core.storage_keys import asset_prefix, content_type, file_name, object_key
 
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
-#: Media types by asset type; any other type is served as application/octet-stream.
-CONTENT_TYPES = {
-    "stl": "model/stl",
-    "glb": "model/gltf-binary",
-    "3mf": "model/3mf",
-    "png": "image/png",
-    "scad": "text/plain; charset=utf-8",
-}
-
 log = logging.getLogger(__name__)
-
-
-def content_type(asset_type: str) -> str:
-    return CONTENT_TYPES.get(asset_type, "application/octet-stream")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,5 +93,6 @@ class AssetContent:
         return updated
 
     async def _key(self, owner: UUID, asset: Asset) -> str:
-        folder = await asset_folder(self.repo, owner, asset)
-        return f"{folder}/{file_name(asset.uri, asset.asset_type)}"
+        job: Job = await self.repo.get(Job, asset.job_id, owner)
+        name = file_name(asset.uri, asset.asset_type)
+        return object_key(owner, job.session_id, job.id, asset.id, name)

@@ -17,15 +17,8 @@ from forge_core.parts import part_names
 from forge_core.ports import MeshFacts, MeshKit, ObjectStore, Renderer, Repository
 from forge_core.qa import QAReport, qa_report
 from forge_core.render_request import RenderRequest
-from forge_core.storage_keys import asset_prefix
+from forge_core.storage_keys import content_type, object_key
 
-CONTENT_TYPES = {
-    "scad": "text/plain; charset=utf-8",
-    "stl": "model/stl",
-    "glb": "model/gltf-binary",
-    "3mf": "model/3mf",
-    "png": "image/png",
-}
 DEFAULT_MATERIAL: JsonObject = {"type": "PLA"}
 
 
@@ -126,9 +119,9 @@ class Stages:
 
     async def _asset(self, job: Job, kind: str, file: str, data: bytes, stored: Stored) -> Asset:
         asset_id = self.new_id()
-        key = object_key(job, asset_id, file)
+        key = object_key(job.user_id, job.session_id, job.id, asset_id, file)
         stored.keys.append(key)
-        uri = await self.objects.put(key, data, CONTENT_TYPES[kind])
+        uri = await self.objects.put(key, data, content_type(kind))
         now = self.clock()
         asset = Asset(id=asset_id, user_id=job.user_id, job_id=job.id, asset_type=kind,
                       uri=uri, created_at=now, updated_at=now)  # fmt: skip
@@ -176,11 +169,6 @@ async def _attempt(stage: str, call: Awaitable[Any], part: str | None = None) ->
     except ForgeError as exc:
         where = f"part '{part}': " if part else ""
         raise StageFailed(stage, where + exc.detail) from exc
-
-
-def object_key(job: Job, asset_id: UUID, file: str) -> str:
-    """The asset's key in the layout downloads and deletes use (``storage_keys``)."""
-    return f"{asset_prefix(job.user_id, job.session_id, job.id, asset_id)}/{file}"
 
 
 def centre(facts: MeshFacts) -> JsonObject:

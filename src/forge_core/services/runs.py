@@ -33,15 +33,24 @@ between storing the run and reporting it loses only that event.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from forge_core.commands import RunRequest
-from forge_core.entities import Chat, Clock, InferenceRun, Message, utc_now
-from forge_core.errors import AlreadyExists, ForgeError, InvalidInput, NotFound, RateLimited
+from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
+from forge_core.errors import (
+    AlreadyExists,
+    ForgeError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
 from forge_core.inference import (
     Action,
     InferenceBackend,
@@ -62,6 +71,10 @@ TIMEOUT_FIELD = "metadata_json.status_timeout_seconds"
 #: How long after the deadline a finished result is still kept by the backend (ttl).
 RESULT_GRACE = 1800.0
 _HISTORY_PAGE = 200
+#: How often ``wait_result`` reads its run, and how long past the run's deadline it waits
+#: for the supervisor to time the run out.
+WAIT_INTERVAL = 0.05
+WAIT_GRACE = timedelta(seconds=10)
 
 
 class StartedRuns(Protocol):
@@ -73,8 +86,18 @@ class StartedRuns(Protocol):
     def started(self, run: InferenceRun) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A run as it ended, and what the backend answered for it (None unless it completed
+    and the backend still keeps the answer)."""
+
+    run: InferenceRun
+    output: Any = None
+
+
 class Runs:
-    """Start inference runs; see the module docstring for the order."""
+    """Start inference runs (see the module docstring for the order), and wait for one
+    to end."""
 
     def __init__(
         self,
@@ -153,6 +176,23 @@ class Runs:
             self.supervisor.started(run)
         await run_events.queued(self.events, run, message)
         return run, message
+
+    async def wait_result(self, run: InferenceRun) -> RunResult:
+        """The run once it has ended, read from the store while a supervisor (on any
+        replica) finishes it, with the backend's answer. Bounded by the run's deadline
+        plus WAIT_GRACE (the supervisor times it out at the deadline); past that the run
+        is answered as it is."""
+        while not run.status.finished and self.clock() < run.deadline + WAIT_GRACE:
+            await asyncio.sleep(WAIT_INTERVAL)
+            run = await self.runs.get(run.user_id, run.id)
+        return RunResult(run, await self._output(run))
+
+    async def _output(self, run: InferenceRun) -> Any:
+        if run.status is not RunStatus.COMPLETED or run.backend_run_id is None:
+            return None
+        with contextlib.suppress(NotFound, Unavailable, RateLimited):  # expired, or away
+            return (await self.backend.status(run.backend_run_id)).output
+        return None
 
     async def _check_limit(self, owner: UUID) -> None:
         if await self.runs.count_unfinished(owner) >= self.max_runs_per_user:

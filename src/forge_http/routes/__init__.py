@@ -1,5 +1,7 @@
 """Route handlers, one module per area of the API; all mounted under ``/api/v1``."""
 
+from litestar.types import ControllerRouterHandler
+
 from forge_http.routes.auth import AuthController
 from forge_http.routes.chat_socket import chat_socket
 from forge_http.routes.health import health
@@ -7,7 +9,7 @@ from forge_http.routes.production import AssetController, AssetMetaController, J
 from forge_http.routes.runs import start_run
 from forge_http.routes.workspace import ChatController, MessageController, SessionController
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     health,
     AuthController,
     SessionController,

@@ -123,7 +123,8 @@ class ChatStream:
             message = await self.socket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            await self.answer(message.get("text") or message.get("bytes") or "")
+            if message["type"] == "websocket.receive":
+                await self.answer(message.get("text") or message.get("bytes") or "")
 
     async def answer(self, raw: str | bytes) -> None:
         try:

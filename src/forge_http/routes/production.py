@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated
 from uuid import UUID
 
@@ -55,7 +56,7 @@ class JobController(Controller):
         variant_of: VariantOf = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[JobOut]:
+    ) -> builtins.list[JobOut]:
         window = page(limit, offset)
         found = await caller.services.jobs.list(caller.user_id, window, session_id, variant_of)
         return to_dtos(JobOut, found)
@@ -78,7 +79,9 @@ class JobController(Controller):
         "docs/pipeline.md#parameters). 422 if its SCAD does not parse.",
         operation_class=Documented,
     )
-    async def list_parameters(self, job_id: PathId, caller: CallerDep) -> list[ParameterOut]:
+    async def list_parameters(
+        self, job_id: PathId, caller: CallerDep
+    ) -> builtins.list[ParameterOut]:
         found = await caller.services.variants.parameters(caller.user_id, job_id)
         return [parameter_out(p) for p in found]
 
@@ -143,7 +146,7 @@ class AssetController(Controller):
         job_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[AssetOut]:
+    ) -> builtins.list[AssetOut]:
         found = await caller.services.assets.list(caller.user_id, page(limit, offset), job_id)
         return to_dtos(AssetOut, found)
 
@@ -180,7 +183,7 @@ class AssetMetaController(Controller):
         asset_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[AssetMetaOut]:
+    ) -> builtins.list[AssetMetaOut]:
         metas = caller.services.asset_metas
         found = await metas.list(caller.user_id, page(limit, offset), asset_id)
         return to_dtos(AssetMetaOut, found)

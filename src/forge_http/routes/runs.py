@@ -7,19 +7,14 @@ for the run to end (the supervisor still does the polling) and answers 200 with 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Response, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 
 from forge_core.commands import RunRequest
-from forge_core.entities import InferenceRun, Message, RunStatus
-from forge_core.errors import NotFound, RateLimited, Unavailable
-from forge_core.services import Runs
+from forge_core.entities import InferenceRun, Message
 from forge_http.dependencies import Caller, CallerDep, PathId
 from forge_http.dto import MessageOut, RunQueuedOut, RunResultOut, to_dto
 from forge_http.openapi import Documented
@@ -33,34 +28,11 @@ IdempotencyKey = Annotated[
         description="Repeating a request with the same key answers the same run.",
     ),
 ]
-#: How often a ``sync`` request looks at its run, and how long past the deadline it waits
-#: for the supervisor to time the run out.
-WAIT_INTERVAL = 0.05
-WAIT_GRACE = timedelta(seconds=10)
-
-
-async def until_ended(runs: Runs, run: InferenceRun) -> InferenceRun:
-    """The run once it has ended, read from the store while the supervisor finishes it;
-    bounded by the run's deadline (the supervisor times it out there)."""
-    while not run.status.finished and runs.clock() < run.deadline + WAIT_GRACE:
-        await asyncio.sleep(WAIT_INTERVAL)
-        run = await runs.runs.get(run.user_id, run.id)
-    return run
-
-
-async def backend_output(runs: Runs, run: InferenceRun) -> Any:
-    """What the backend answered for a completed run, while it still keeps it; else None."""
-    if run.status is not RunStatus.COMPLETED or run.backend_run_id is None:
-        return None
-    with contextlib.suppress(NotFound, Unavailable, RateLimited):
-        return (await runs.backend.status(run.backend_run_id)).output
-    return None
 
 
 async def result(caller: Caller, run: InferenceRun) -> RunResultOut:
-    runs = caller.services.runs
-    run = await until_ended(runs, run)
-    message = None
+    ended = await caller.services.runs.wait_result(run)
+    run, message = ended.run, None
     if run.result_message_id is not None:
         stored = await caller.services.messages.get(caller.user_id, run.result_message_id)
         message = to_dto(MessageOut, stored)
@@ -69,7 +41,7 @@ async def result(caller: Caller, run: InferenceRun) -> RunResultOut:
         runpod_id=run.backend_run_id,
         status=run.status.value,
         message=message,
-        output=await backend_output(runs, run),
+        output=ended.output,
         error=run.error,
     )
 

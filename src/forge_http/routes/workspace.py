@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated
 from uuid import UUID
 
@@ -32,7 +33,7 @@ class SessionController(Controller):
     )
     async def list(
         self, caller: CallerDep, limit: Limit = 50, offset: Offset = 0
-    ) -> list[SessionOut]:
+    ) -> builtins.list[SessionOut]:
         found = await caller.services.sessions.list(caller.user_id, page(limit, offset))
         return to_dtos(SessionOut, found)
 
@@ -72,7 +73,7 @@ class ChatController(Controller):
     )
     async def list(
         self, caller: CallerDep, session_id: SessionFilter, limit: Limit = 50, offset: Offset = 0
-    ) -> list[ChatOut]:
+    ) -> builtins.list[ChatOut]:
         found = await caller.services.chats.list(caller.user_id, page(limit, offset), session_id)
         return to_dtos(ChatOut, found)
 
@@ -116,7 +117,7 @@ class MessageController(Controller):
         chat_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[MessageOut]:
+    ) -> builtins.list[MessageOut]:
         found = await caller.services.messages.list(caller.user_id, page(limit, offset), chat_id)
         return to_dtos(MessageOut, found)
 
