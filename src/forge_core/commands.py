@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from forge_core.entities import JobStatus, JsonObject
+from forge_core.inference import SUPPORTED_ACTIONS
 
 MAX_INT32 = 2**31 - 1  # the widest integer column every database stores
 
@@ -169,6 +170,13 @@ class NewJob(Command):
     spec: JsonObject | None = None
 
 
+class NewVariant(Command):
+    """``POST /jobs/{id}/variants``: new values for some of the job's SCAD parameters;
+    each is checked against the parameter (``forge_core.parameters``)."""
+
+    parameters: Annotated[dict[str, Any], Field(max_length=200)]
+
+
 class JobChanges(Changes):
     """``status`` is not stored as given: it is a lifecycle step the service checks."""
 
@@ -215,7 +223,10 @@ class RunRequest(Command):
     one is answered with the supported list; ``history`` None means "load the chat's".
     """
 
-    action: Annotated[str, Field(min_length=1, max_length=64)]
+    # The schema lists the actions; the service still answers any other with that list.
+    action: Annotated[
+        str, Field(min_length=1, max_length=64, json_schema_extra={"enum": list(SUPPORTED_ACTIONS)})
+    ]
     content: Text = ""
     history: Annotated[list[HistoryTurn], Field(max_length=1000)] | None = None
     requirements_json: JsonObject | None = None

@@ -140,9 +140,11 @@ JOB_CREATED = created(
             *(f"{_V1}JobsJobId{v}" for v in ("Read", "Update", "Remove")),
             f"{_V1}JobsJobIdStartStart",
             f"{_V1}JobsJobIdCompleteComplete",
+            f"{_V1}JobsJobIdParametersListParameters",
+            f"{_V1}JobsJobIdVariantsMakeVariant",
         ]
     },
-    query={"job_id": [f"{_V1}AssetsList"]},
+    query={"job_id": [f"{_V1}AssetsList"], "variant_of": [f"{_V1}JobsList"]},
     body={"job_id": [f"{_V1}AssetsCreate"]},
 )
 ASSET_CREATED = created(

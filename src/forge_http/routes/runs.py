@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 
 from forge_core.commands import RunRequest
@@ -63,6 +64,7 @@ def queued(run: InferenceRun, message: Message | None) -> RunQueuedOut:
         "(process_scad is its alias) and health. 202 with the queued run, or with "
         '"sync": true, 200 once it has ended.'
     ),
+    responses={200: ResponseSpec(RunResultOut, description='With "sync": true, the ended run')},
     operation_class=Documented,
 )
 async def start_run(
