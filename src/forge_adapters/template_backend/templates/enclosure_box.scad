@@ -18,6 +18,14 @@ corner_radius = 3; // [1:0.1:3]
 hole_count = 4; // [0:1:8]
 // mounting hole diameter
 hole_diameter = 3.2; // [1.5:0.1:10]
+// board holes, x apart (0: on a ring)
+board_hole_spacing_x = 0; // [0:0.1:1000]
+// board holes, y apart
+board_hole_spacing_y = 0; // [0:0.1:1000]
+// board holes' centre, x from the middle
+board_hole_offset_x = 0; // [-500:0.1:500]
+// board holes' centre, y from the middle
+board_hole_offset_y = 0; // [-500:0.1:500]
 
 /* [Hidden] */
 $fn = 48;
