@@ -117,8 +117,13 @@ def forge_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[s
         yield server.base
 
 
+STARTUP_SECONDS = 120
+
+
 def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core machine an app import alone has taken 11 s; this is a
+    # wait for readiness, not a measure of it.
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"forge serve exited early:\n{log.read_text()}")
