@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from forge_core.entities import JobStatus, JsonObject
+from forge_core.json_depth import deepest_field, nesting_problem
 
 MAX_INT32 = 2**31 - 1  # the widest integer column every database stores
 
@@ -84,6 +85,14 @@ def _has_nul(value: Any) -> bool:
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        # Before any other check walks the values: a deep one would exhaust the stack.
+        if isinstance(data, dict) and (name := deepest_field(data)) is not None:
+            raise ValueError(nesting_problem(name))
+        return data
 
     @model_validator(mode="after")
     def _no_nul_characters(self) -> Self:

@@ -14,8 +14,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
-from forge_http.errors import EXCEPTION_HANDLERS
+from forge_http.errors import EXCEPTION_HANDLERS, log_handled_error
 from forge_http.health_checks import resolve_checks, resolved
+from forge_http.json_input import JsonRequest
 from forge_http.metrics import RequestMetrics, StatusGauges, metrics_route
 from forge_http.observability import RequestIdMiddleware
 from forge_http.openapi import tighten
@@ -64,7 +65,10 @@ def create_app(container: Application | None = None) -> Litestar:
         if settings.cors_origins
         else None,
         request_max_body_size=MAX_BODY_BYTES,
-        logging_config=LoggingConfig(log_exceptions="always")
+        request_class=JsonRequest,  # JSON nested too deep is a 400
+        logging_config=LoggingConfig(
+            log_exceptions="always", exception_logging_handler=log_handled_error
+        )
         if settings.log_level == "debug"
         else None,
         openapi_config=OpenAPIConfig(

@@ -197,7 +197,17 @@ def test_a_runpod_request_frame_does_what_the_post_does(client: Client) -> None:
         ('{"type": "runpod.request"}', "payload"),
         ('{"type": "runpod.request", "payload": {"action": "fly"}}', "process_requirements"),
         ('{"type": "runpod.request", "payload": {"action": "health", "owner": 1}}', "owner"),
+        # Nested past the limit of 64 levels: checked, or too deep for the decoder.
+        (
+            '{"type": "runpod.request", "payload": {"action": "health", "metadata_json": '
+            + '{"a": ' * 70
+            + "1"
+            + "}" * 72,
+            "payload",
+        ),
+        ('{"type": "runpod.request", "payload": ' + "[" * 99_999 + "]" * 99_999 + "}", "payload"),
     ],
+    ids=lambda value: value[:60] if isinstance(value, str) else value,
 )
 def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(
     client: Client, frame: str, named: str
