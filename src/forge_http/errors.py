@@ -78,11 +78,22 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Respo
     return error_response(400, detail)
 
 
+# A pattern is in the API schema; in an answer, the reader wants what the field should be.
+_PATTERN_FAILURES = ("Expected `str` matching regex", "String should match pattern")
+PATTERN_MEANS = {
+    "email": "not a valid email address",
+    "asset_type": "must be 1 to 32 lower-case letters, digits or _.+-",
+    "uri": "not a URI (scheme:rest, no spaces or control characters)",
+}
+
+
 def _describe(item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)
     key, source = item.get("key"), item.get("source")
     message = str(item.get("message", "invalid")).removeprefix("Value error, ")
+    if message.startswith(_PATTERN_FAILURES):
+        message = PATTERN_MEANS.get(str(key), "not in the form the API schema gives")
     if key == "data" and source in (None, "body"):  # the body as a whole, not one field
         return "a JSON request body is required" if message == "'data'" else message
     where = getattr(source, "value", source)

@@ -15,7 +15,7 @@ from forge_adapters.memory import MemoryObjectStore, MemoryRepository
 from forge_adapters.memory.objectstore import check_key
 from forge_core.commands import NewAsset, NewJob, NewSession
 from forge_core.entities import Asset
-from forge_core.errors import NotFound, TooLarge, Unavailable
+from forge_core.errors import InvalidInput, NotFound, TooLarge, Unavailable
 from forge_core.services import AssetContent, Assets, Jobs, Sessions
 from forge_core.storage_keys import file_name
 from forge_http.downloads import UNSATISFIABLE, parse_range
@@ -68,6 +68,15 @@ async def test_a_body_over_the_limit_is_refused_before_anything_is_read() -> Non
     assert caught.value.detail == "content: is 11 bytes, over the limit of 10 bytes"
     with pytest.raises(TooLarge):  # even for an asset that is not there
         await forge.content.write(OWNER, uuid4(), b"x" * 11)
+    assert forge.store._objects == {}
+    assert await forge.assets.get(OWNER, asset.id) == asset
+
+
+async def test_empty_content_is_refused_and_nothing_is_written() -> None:
+    forge = Forge(MemoryObjectStore())
+    asset = await forge.asset()
+    with pytest.raises(InvalidInput, match="content: the body is empty"):
+        await forge.content.write(OWNER, asset.id, b"")
     assert forge.store._objects == {}
     assert await forge.assets.get(OWNER, asset.id) == asset
 

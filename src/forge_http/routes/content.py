@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, Router, get, head, put
+from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, RequestBody, Schema
 from litestar.openapi.spec import OpenAPIMediaType as Media
 from litestar.params import RawBody
 
+from forge_core.services.content import EMPTY_CONTENT
 from forge_http.dependencies import CallerDep, PathId
 from forge_http.downloads import download
 from forge_http.dto import AssetOut, to_dto
@@ -80,9 +82,11 @@ class AssetContentController(Controller):
         "/",
         operation_class=UploadOperation,
         description="Stores the request body as the asset's content (replacing any) and "
-        "points its uri at it. 413 over FORGE_MAX_UPLOAD_BYTES.",
+        "points its uri at it. 400 for an empty body, 413 over FORGE_MAX_UPLOAD_BYTES.",
     )
     async def write(self, asset_id: PathId, caller: CallerDep, body: RawBody) -> AssetOut:
+        if not body:  # no body is a malformed request (400), before the use case's 422
+            raise ValidationException(detail=f"content: {EMPTY_CONTENT}")
         asset = await caller.services.content.write(caller.user_id, asset_id, body)
         return to_dto(AssetOut, asset)
 
