@@ -9,7 +9,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from forge_http.container import Application, ServiceSet, build_container, shutdown
@@ -26,6 +25,7 @@ from forge_http.routes.content import content_routes
 from forge_http.routes.health import forge_version
 from forge_http.security import auth_middleware
 from forge_http.supervisor import supervising
+from forge_http.swagger import swagger_assets, swagger_page
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; uploads have FORGE_MAX_UPLOAD_BYTES
@@ -56,7 +56,7 @@ def create_app(container: Application | None = None) -> Litestar:
     uploads = content_routes(settings.max_upload_bytes)  # its own body limit
     api = Router(path=API_PREFIX, route_handlers=[*ROUTES, uploads])
     app = Litestar(
-        route_handlers=[api, metrics_route(metrics_token)],
+        route_handlers=[api, metrics_route(metrics_token), swagger_assets()],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         middleware=[auth_middleware()],
@@ -76,7 +76,7 @@ def create_app(container: Application | None = None) -> Litestar:
             version=forge_version(),
             description="Chat-to-3D design backend: sessions, chats, jobs and assets.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[swagger_page()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

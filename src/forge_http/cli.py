@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from types import FrameType
+from typing import NoReturn
 
 from forge_core.errors import ForgeError
 from forge_http.settings import Settings, SettingsError, load_settings
@@ -33,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings) -> None:
+    if (problem := port_problem(settings.host, settings.port)) is not None:
+        _fail(problem)  # before the seconds of start-up a busy port would waste
     import uvicorn
 
     from forge_http.app import create_app
@@ -50,6 +55,35 @@ def serve(settings: Settings) -> None:
             proxy_headers=True,
             timeout_graceful_shutdown=GRACE_SECONDS,
         )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``forge serve`` could not listen on host:port, in one line, or None. A probe
+    binds the address as uvicorn will (SO_REUSEADDR), then lets it go."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        return f"cannot listen on {where}: {exc.strerror}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"cannot listen on {where}: the port is in use (another forge serve?); "
+                    "stop it, or choose another port with --port or FORGE_PORT"
+                )
+            return f"cannot listen on {where}: {exc.strerror}"
+    return None
+
+
+def _fail(problem: str) -> NoReturn:
+    print(f"forge: {problem}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
