@@ -8,6 +8,8 @@ outside the lifecycle can never come from a body; unknown fields are rejected. T
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
@@ -215,6 +217,13 @@ class AssetMetaChanges(_AssetMetaFields, Changes):
 class HistoryTurn(Command):
     role: Role
     content: Text
+
+
+def fingerprint(command: Command) -> str:
+    """The SHA-256 of a command as validated (defaults filled in, keys sorted): two
+    requests with the same meaning have the same one, however their JSON was spelled."""
+    text = json.dumps(command.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class RunRequest(Command):
