@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings) -> None:
     if (problem := port_problem(settings.host, settings.port)) is not None:
         _fail(problem)  # before the seconds of start-up a busy port would waste
+    if (problem := database_problem(settings)) is not None:
+        _fail(f"cannot serve with {_safe_url(settings.database_url)}: {problem}")
     import uvicorn
 
     from forge_http.app import create_app
@@ -79,6 +81,30 @@ def port_problem(host: str, port: int) -> str | None:
                 )
             return f"cannot listen on {where}: {exc.strerror}"
     return None
+
+
+def database_problem(settings: Settings) -> str | None:
+    """Why the database cannot serve, in one line with its fix, or None. SQLite (and
+    memory) are left to migrate themselves; PostgreSQL must answer and, unless
+    FORGE_AUTO_MIGRATE is on, be at the newest schema (``forge migrate`` puts it there)."""
+    if settings.uses_memory or settings.database_url.startswith("sqlite"):
+        return None
+    from sqlalchemy.pool import NullPool
+
+    from forge_adapters.sql import create_engine, schema_problem
+
+    async def check() -> str | None:
+        engine = create_engine(settings.database_url, poolclass=NullPool)
+        try:
+            return await schema_problem(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        problem = asyncio.run(check())
+    except ForgeError as exc:  # it does not answer: nothing migrates that
+        return exc.detail
+    return None if settings.migrates_on_start else problem
 
 
 def _fail(problem: str) -> NoReturn:
