@@ -29,6 +29,7 @@ from uuid import UUID, uuid4
 
 from forge_core.entities import Chat, Clock, Job, JobStatus, JsonObject, utc_now
 from forge_core.errors import ForgeError, NotFound, StaleObject
+from forge_core.failure_streak import MAX_BACKOFF, FailureStreak
 from forge_core.lifecycle import transition
 from forge_core.ports import Leases, MeshKit, ObjectStore, Renderer, Repository
 from forge_core.services.events import ChatEvents
@@ -119,17 +120,28 @@ class Pipeline:
         return job
 
     async def work(self) -> None:
-        """Claim jobs one at a time and run them, until ``stop`` (or cancelled). A
-        failed claim (the database away) is logged and tried again after a scan."""
+        """Claim jobs one at a time and run them, until ``stop`` (or cancelled). While
+        claims fail (the database away) the worker backs off, up to a minute, logging
+        one line when they start failing and one when they work again."""
         leases = self._leases()
+        streak = FailureStreak(self.scan_interval)
         while not self._stopping:
             self._wake.clear()  # a wake-up from here on is kept for the wait below
             try:
                 now = self.clock()
                 claimed = await leases.claim(self.worker, now, now + self.lease, 1)
             except ForgeError as exc:
-                log.warning("pipeline: claiming a job failed: %s", exc.detail)
-                claimed = []
+                wait = streak.failed()
+                if streak.started:
+                    log.warning(
+                        "pipeline: claiming jobs failed (%s); retrying, backing off up to %ds",
+                        exc.detail,
+                        MAX_BACKOFF,
+                    )
+                await self._idle(wait)
+                continue
+            if ended := streak.succeeded():
+                log.warning("pipeline: claiming jobs works again after %d failed tries", ended)
             if not claimed:
                 await self._idle()
                 continue
@@ -164,9 +176,9 @@ class Pipeline:
             raise RuntimeError("this pipeline has no leases: it runs only the jobs it is given")
         return self.leases
 
-    async def _idle(self) -> None:
+    async def _idle(self, seconds: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.scan_interval)
+            await asyncio.wait_for(self._wake.wait(), seconds or self.scan_interval)
 
     async def _run_held(self, job: Job) -> None:
         """Run a claimed job, renewing its lease meanwhile; stop it if the lease is lost
