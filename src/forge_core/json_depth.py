@@ -16,20 +16,24 @@ from typing import Any
 MAX_JSON_DEPTH = 64
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``value`` nests dicts and lists (or tuples) more than ``limit`` levels."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        current, level = stack.pop()
-        if isinstance(current, dict):
-            children: Any = current.values()
-        elif isinstance(current, list | tuple):
-            children = current
-        else:
-            continue
-        if level > limit:
+    """Whether ``value`` nests dicts and lists (or tuples) more than ``limit`` levels.
+    Level by level, holding only the containers: scalars are looked at once."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
             return True
-        stack.extend((child, level + 1) for child in children)
+        below: list[Any] = []
+        for container in level:
+            for child in container.values() if isinstance(container, dict) else container:
+                if isinstance(child, _CONTAINERS):
+                    below.append(child)
+        level = below
     return False
 
 
