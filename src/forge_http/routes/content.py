@@ -25,6 +25,7 @@ from forge_http.errors import error_response
 from forge_http.openapi import Documented
 
 BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+UPLOAD = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1)  # not empty
 DOWNLOAD_RESPONSES = {
     206: ResponseSpec(None, description="The one byte range asked for (Range: bytes=a-b)"),
     304: ResponseSpec(None, description="Unchanged since the ETag given in If-None-Match"),
@@ -40,7 +41,7 @@ class UploadOperation(Documented):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.request_body = RequestBody(
-            content={"application/octet-stream": Media(schema=BINARY)},
+            content={"application/octet-stream": Media(schema=UPLOAD)},
             description="The file's bytes, at most FORGE_MAX_UPLOAD_BYTES",
             required=True,
         )
