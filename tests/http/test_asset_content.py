@@ -351,5 +351,5 @@ async def test_the_openapi_schema_is_valid_and_shows_the_content_routes(api: Api
     path = schema["paths"]["/api/v1/assets/{asset_id}/content"]
     assert {"get", "head", "put"} <= set(path)
     body = path["put"]["requestBody"]["content"]["application/octet-stream"]["schema"]
-    assert body == {"type": "string", "format": "binary"}
+    assert body == {"type": "string", "format": "binary", "minLength": 1}  # empty is a 400
     assert {"206", "304", "404", "416"} <= set(path["get"]["responses"])
