@@ -8,6 +8,8 @@ outside the lifecycle can never come from a body; unknown fields are rejected. T
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
@@ -16,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from forge_core.entities import JobStatus, JsonObject
 from forge_core.inference import SUPPORTED_ACTIONS
+from forge_core.json_depth import deepest_field, nesting_problem
 
 MAX_INT32 = 2**31 - 1  # the widest integer column every database stores
 
@@ -85,6 +88,14 @@ def _has_nul(value: Any) -> bool:
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        # Before any other check walks the values: a deep one would exhaust the stack.
+        if isinstance(data, dict) and (name := deepest_field(data)) is not None:
+            raise ValueError(nesting_problem(name))
+        return data
 
     @model_validator(mode="after")
     def _no_nul_characters(self) -> Self:
@@ -214,6 +225,13 @@ class AssetMetaChanges(_AssetMetaFields, Changes):
 class HistoryTurn(Command):
     role: Role
     content: Text
+
+
+def fingerprint(command: Command) -> str:
+    """The SHA-256 of a command as validated (defaults filled in, keys sorted): two
+    requests with the same meaning have the same one, however their JSON was spelled."""
+    text = json.dumps(command.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class RunRequest(Command):

@@ -176,6 +176,9 @@ class InferenceRun:
     result_message_id: UUID | None = None
     error: str | None = None
     idempotency_key: str | None = None
+    #: With a key, the SHA-256 of the request it was used with (``commands.fingerprint``):
+    #: the key used again with another request is refused. None for runs stored before.
+    request_hash: str | None = None
     #: The request's ``requirements_json``: what the pipeline checks a model against.
     requirements_json: JsonObject | None = None
     created_at: datetime

@@ -10,7 +10,8 @@
     ├── InvalidInput          a value breaks a domain rule (names the field)
     │   ├── RenderFailed      SCAD that does not render (quotes the renderer, with the line)
     │   │   └── RenderLimitExceeded  the render ran out of time, memory or output size
-    │   └── TooLarge          a body or file over its size limit (413)
+    │   ├── TooLarge          a body or file over its size limit (413)
+    │   └── KeyReused         an Idempotency-Key sent again with another request
     ├── Unauthenticated       missing, bad, expired or revoked credentials
     ├── PermissionDenied      authenticated, but the action is refused
     ├── RateLimited           too many requests; carries retry_after seconds
@@ -80,6 +81,14 @@ class InvalidInput(ForgeError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+
+
+class KeyReused(InvalidInput):
+    """An idempotency key used again with a request that differs from its first one."""
+
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key", "was used with a different request")
+        self.detail = "Idempotency-Key was used with a different request"
 
 
 class RenderFailed(InvalidInput):

@@ -9,13 +9,13 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
-from forge_http.errors import EXCEPTION_HANDLERS
+from forge_http.errors import EXCEPTION_HANDLERS, log_handled_error
 from forge_http.health_checks import resolve_checks, resolved
+from forge_http.json_input import JsonRequest
 from forge_http.metrics import RequestMetrics, StatusGauges, metrics_route
 from forge_http.observability import RequestIdMiddleware
 from forge_http.openapi import tighten
@@ -25,6 +25,7 @@ from forge_http.routes.content import content_routes
 from forge_http.routes.health import forge_version
 from forge_http.security import auth_middleware
 from forge_http.supervisor import supervising
+from forge_http.swagger import swagger_assets, swagger_page
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; uploads have FORGE_MAX_UPLOAD_BYTES
@@ -56,7 +57,7 @@ def create_app(container: Application | None = None) -> Litestar:
     uploads = content_routes(settings.max_upload_bytes)  # its own body limit
     api = Router(path=API_PREFIX, route_handlers=[*ROUTES, uploads])
     app = Litestar(
-        route_handlers=[api, metrics_route(metrics_token)],
+        route_handlers=[api, metrics_route(metrics_token), swagger_assets()],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         middleware=[auth_middleware()],
@@ -65,7 +66,10 @@ def create_app(container: Application | None = None) -> Litestar:
         if settings.cors_origins
         else None,
         request_max_body_size=MAX_BODY_BYTES,
-        logging_config=LoggingConfig(log_exceptions="always")
+        request_class=JsonRequest,  # JSON nested too deep is a 400
+        logging_config=LoggingConfig(
+            log_exceptions="always", exception_logging_handler=log_handled_error
+        )
         if settings.log_level == "debug"
         else None,
         openapi_config=OpenAPIConfig(
@@ -73,7 +77,7 @@ def create_app(container: Application | None = None) -> Litestar:
             version=forge_version(),
             description="Chat-to-3D design backend: sessions, chats, jobs and assets.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[swagger_page()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from types import FrameType
+from typing import NoReturn
 
 from forge_core.errors import ForgeError
 from forge_http import catalog_cli
@@ -36,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings) -> None:
+    if (problem := port_problem(settings.host, settings.port)) is not None:
+        _fail(problem)  # before the seconds of start-up a busy port would waste
+    if (problem := database_problem(settings)) is not None:
+        _fail(f"cannot serve with {_safe_url(settings.database_url)}: {problem}")
     import uvicorn
 
     from forge_http.app import create_app
@@ -62,6 +69,59 @@ def _lean_log_records() -> None:
     caller's frame cost a quarter of it (the logging HOWTO's "Optimization")."""
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging._srcfile = None
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``forge serve`` could not listen on host:port, in one line, or None. A probe
+    binds the address as uvicorn will (SO_REUSEADDR), then lets it go."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        return f"cannot listen on {where}: {exc.strerror}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"cannot listen on {where}: the port is in use (another forge serve?); "
+                    "stop it, or choose another port with --port or FORGE_PORT"
+                )
+            return f"cannot listen on {where}: {exc.strerror}"
+    return None
+
+
+def database_problem(settings: Settings) -> str | None:
+    """Why the database cannot serve, in one line with its fix, or None. SQLite (and
+    memory) are left to migrate themselves; PostgreSQL must answer and, unless
+    FORGE_AUTO_MIGRATE is on, be at the newest schema (``forge migrate`` puts it there)."""
+    if settings.uses_memory or settings.database_url.startswith("sqlite"):
+        return None
+    from sqlalchemy.pool import NullPool
+
+    from forge_adapters.sql import create_engine, schema_problem
+
+    async def check() -> str | None:
+        engine = create_engine(settings.database_url, poolclass=NullPool)
+        try:
+            return await schema_problem(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        problem = asyncio.run(check())
+    except ForgeError as exc:  # it does not answer: nothing migrates that
+        return exc.detail
+    return None if settings.migrates_on_start else problem
+
+
+def _fail(problem: str) -> NoReturn:
+    print(f"forge: {problem}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

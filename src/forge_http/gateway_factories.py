@@ -25,6 +25,7 @@ from forge_adapters.runpod import RunPodConfig
 from forge_adapters.sql import (
     create_engine,
     migrate,
+    schema_problem,
 )
 from forge_adapters.supabase import (
     GoTrue,
@@ -34,12 +35,14 @@ from forge_adapters.supabase import (
 )
 from forge_adapters.supabase import http_client as supabase_http_client
 from forge_core.entities import Clock
+from forge_core.errors import Unavailable
 from forge_core.ports import AuthStore
 from forge_http.settings import Settings
 
 
 async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The database engine, migrated first where settings say so; disposed at shutdown.
+    """The database engine, migrated first where settings say so, else checked to be at
+    the newest schema (Unavailable naming the fix if not); disposed at shutdown.
     PostgreSQL gets the pool the settings size; SQLite keeps its own."""
     pool: dict[str, int] = {}
     if settings.database_url.startswith("postgres"):
@@ -51,6 +54,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     try:
         if settings.migrates_on_start:
             await migrate(engine)
+        elif (problem := await schema_problem(engine)) is not None:
+            raise Unavailable(problem)  # not 503s for every request instead
         yield engine
     finally:
         await engine.dispose()

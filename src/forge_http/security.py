@@ -27,8 +27,11 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
         return token.strip()
-    if connection.scope["type"] == ScopeType.WEBSOCKET and connection.query_params.get("token"):
-        return str(connection.query_params["token"])
+    if connection.scope["type"] == ScopeType.WEBSOCKET:
+        if connection.query_params.get("token"):
+            return str(connection.query_params["token"])
+        # Browsers cannot set headers on a socket: the query is how it authenticates.
+        raise Unauthenticated("Missing token: open the socket with ?token=<access_token>")
     raise Unauthenticated("Missing bearer token: send 'Authorization: Bearer <access_token>'")
 
 

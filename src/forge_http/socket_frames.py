@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from forge_core.commands import RunRequest
 from forge_core.entities import ChatEvent
+from forge_http.json_input import TooDeep, decode
 
 #: The client frame types the socket answers.
 FRAME_TYPES = ("runpod.request", "ping")
@@ -66,9 +67,11 @@ def read_frame(raw: str | bytes) -> Frame:
     if len(raw) > MAX_FRAME_BYTES:
         raise BadFrame(f"a frame may be at most {MAX_FRAME_BYTES} bytes", 413)
     try:
-        body = msgspec.json.decode(raw)
+        body = decode(raw)
     except msgspec.DecodeError as exc:
         raise BadFrame(f"the frame is not JSON: {exc}") from exc
+    except TooDeep as exc:
+        raise BadFrame(exc.detail) from exc
     kind = body.get("type") if isinstance(body, dict) else None
     if kind not in FRAME_TYPES:
         expected = ", ".join(FRAME_TYPES)

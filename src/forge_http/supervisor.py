@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 from forge_core.errors import ForgeError
+from forge_core.failure_streak import MAX_BACKOFF, FailureStreak, described
 from forge_core.services import RunSupervisor
 
 #: The loop sleeps until the next held run is due, within these bounds. The upper bound
@@ -27,6 +28,7 @@ RELEASE_TIMEOUT = 5.0
 HEARTBEAT = 1.0
 
 log = logging.getLogger("forge.supervisor")
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def pause(next_due: datetime | None, now: datetime) -> float:
@@ -36,25 +38,61 @@ def pause(next_due: datetime | None, now: datetime) -> float:
     return min(MAX_PAUSE, max(MIN_PAUSE, (next_due - now).total_seconds()))
 
 
-async def supervise(supervisor: RunSupervisor) -> None:
-    """Step forever; a failed step (the database or the backend away) is logged and the
-    loop goes on, so one bad step never stops the runs of everyone else."""
+async def supervise(
+    supervisor: RunSupervisor, first_backoff: float = 1.0, sleep: Sleep = asyncio.sleep
+) -> None:
+    """Step forever; a failed step (the database or the backend away) never stops the
+    loop. While steps fail, the loop backs off (doubling up to a minute) and logs one
+    line when it starts failing and one when it works again."""
+    streak = FailureStreak(first_backoff)
     while True:
         try:
             await supervisor.poll_once()
-        except Exception:  # the loop must outlive any one step
-            log.exception("a supervisor step failed; retrying")
-        await asyncio.sleep(pause(supervisor.next_due(), supervisor.clock()))
+        except Exception as exc:  # the loop must outlive any one step
+            wait = streak.failed()
+            _log_failure(streak, "run supervisor: a step failed", exc)
+            await sleep(wait)
+            continue
+        _log_recovery(streak, "run supervisor: steps work again")
+        await sleep(pause(supervisor.next_due(), supervisor.clock()))
 
 
-async def heartbeat(supervisor: RunSupervisor) -> None:
-    """Renew the leases on time, whatever the steps do; a failure is logged."""
+async def heartbeat(
+    supervisor: RunSupervisor, first_backoff: float = HEARTBEAT, sleep: Sleep = asyncio.sleep
+) -> None:
+    """Renew the leases on time, whatever the steps do; failures back off and are
+    logged as ``supervise``'s are."""
+    streak = FailureStreak(first_backoff)
+    wait = HEARTBEAT
     while True:
-        await asyncio.sleep(HEARTBEAT)
+        await sleep(wait)
         try:
             await supervisor.heartbeat()
-        except Exception:  # the loop must outlive any one renewal
-            log.exception("renewing the run leases failed; retrying")
+        except Exception as exc:  # the loop must outlive any one renewal
+            wait = streak.failed()
+            _log_failure(streak, "run supervisor: renewing the run leases failed", exc)
+            continue
+        wait = HEARTBEAT
+        _log_recovery(streak, "run supervisor: lease renewals work again")
+
+
+def _log_failure(streak: FailureStreak, what: str, exc: Exception) -> None:
+    """The first failure of a streak, once: its traceback only if it is not a
+    ForgeError (a bug, not a dependency away)."""
+    if streak.started:
+        trace = None if isinstance(exc, ForgeError) else exc
+        log.error(
+            "%s (%s); retrying, backing off up to %ds",
+            what,
+            described(exc),
+            MAX_BACKOFF,
+            exc_info=trace,
+        )
+
+
+def _log_recovery(streak: FailureStreak, what: str) -> None:
+    if ended := streak.succeeded():
+        log.warning("%s after %d failed tries", what, ended)
 
 
 async def release(supervisor: RunSupervisor) -> None:

@@ -111,9 +111,12 @@ class RunStoreContract:
         return stores.runs
 
     async def test_added_run_reads_back_equal(self, runs: RunStore, owner: Owner) -> None:
-        run = make_run(owner, backend_run_id="rp-1", idempotency_key="k1", error=None)
+        run = make_run(
+            owner, backend_run_id="rp-1", idempotency_key="k1", request_hash="ab" * 32, error=None
+        )
         await runs.add(run)
         assert await runs.get(owner.id, run.id) == run
+        assert (await runs.find_by_idempotency_key(owner.id, "k1")) == run
         health = make_run(owner, action="health", user_message_id=None)
         await runs.add(health)
         assert await runs.get(owner.id, health.id) == health

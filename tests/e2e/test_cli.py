@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -59,3 +60,18 @@ def test_migrate_against_an_unreachable_database_says_so(tmp_path: Path) -> None
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "database" in result.stderr.lower()
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_starting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = forge("serve", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"forge: cannot listen on 127.0.0.1:{port}: the port is in use (another forge "
+        "serve?); stop it, or choose another port with --port or FORGE_PORT"
+    ]
+    # Checked first: no start-up ran, so the SQLite file and the data folder were not made.
+    assert not (tmp_path / "forge.db").exists() and not (tmp_path / "forge-data").exists()

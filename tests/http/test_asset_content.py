@@ -165,11 +165,18 @@ async def test_a_new_upload_replaces_the_content(api: Api, alice: User) -> None:
     assert len(api.objects()) == 1
 
 
-async def test_an_empty_upload_is_empty_content(api: Api, alice: User) -> None:
+async def test_an_empty_upload_is_a_400_and_changes_nothing(api: Api, alice: User) -> None:
     asset = await api.asset(alice)
-    await api.upload(alice, asset["id"], b"")
-    got = await api.get(alice, asset["id"])
-    assert (got.status_code, got.content, got.headers["content-length"]) == (200, b"", "0")
+    await api.upload(alice, asset["id"], b"kept")
+    before = await snapshot_on(api.client, alice)
+    empty = await api.put(alice, asset["id"], b"")
+    assert empty.status_code == 400
+    assert empty.json()["detail"] == "content: the body is empty; send the file's bytes"
+    assert await snapshot_on(api.client, alice) == before
+    assert (await api.get(alice, asset["id"])).content == b"kept"
+    never = await api.asset(alice)
+    assert (await api.put(alice, never["id"], b"")).status_code == 400
+    assert (await api.get(alice, never["id"])).status_code == 404
 
 
 async def test_if_none_match_answers_304(api: Api, alice: User, uploaded: str) -> None:
@@ -344,5 +351,5 @@ async def test_the_openapi_schema_is_valid_and_shows_the_content_routes(api: Api
     path = schema["paths"]["/api/v1/assets/{asset_id}/content"]
     assert {"get", "head", "put"} <= set(path)
     body = path["put"]["requestBody"]["content"]["application/octet-stream"]["schema"]
-    assert body == {"type": "string", "format": "binary"}
+    assert body == {"type": "string", "format": "binary", "minLength": 1}  # empty is a 400
     assert {"206", "304", "404", "416"} <= set(path["get"]["responses"])

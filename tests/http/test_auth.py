@@ -119,3 +119,10 @@ async def test_bad_registration_bodies_are_4xx_and_store_nothing(client: Client)
         assert field in response.json()["detail"]
     login = await client.post("/auth/login", json={"email": "x@example.com", "password": "secret"})
     assert login.status_code == 401
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "a b@example.com", "a@b.c\x85"])
+async def test_a_bad_email_says_so_without_a_regex(client: Client, email: str) -> None:
+    response = await client.post("/auth/register", json={"email": email, "password": "secret"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "email: not a valid email address"

@@ -96,3 +96,19 @@ async def test_a_bad_path_id_is_a_4xx(client: Client, alice: User) -> None:
     response = await client.get("/sessions/not-a-uuid", headers=alice.headers)
     assert response.status_code in (400, 404)
     assert response.json()["detail"]
+
+
+async def test_a_field_with_a_pattern_says_what_it_should_be_not_the_regex(
+    client: Client, alice: User
+) -> None:
+    ids = await make_tree(client, alice)
+    for body, detail in [
+        ({"asset_type": "GL B", "uri": "s3://b/f"}, "asset_type: must be 1 to 32 lower-case"),
+        ({"asset_type": "glb", "uri": "no scheme"}, "uri: not a URI (scheme:rest"),
+    ]:
+        response = await client.post(
+            "/assets", json={"job_id": ids["job"], **body}, headers=alice.headers
+        )
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith(detail)
+        assert "pattern" not in response.json()["detail"]

@@ -267,6 +267,30 @@ async def test_an_idempotency_key_answers_the_same_run(make_client: MakeClient) 
         assert len(await messages(client, alice, chat_id)) == 2
 
 
+async def test_an_idempotency_key_sent_with_another_request_is_a_422(
+    make_client: MakeClient,
+) -> None:
+    backend = MemoryInferenceBackend(hold=True)
+    async with make_client(backend) as client:
+        alice = await sign_up(client, "alice@example.com")
+        chat_id = await new_chat(client, alice)
+        key = {"Idempotency-Key": "k1"}
+        first = await start(client, alice, chat_id, SEED_BODIES[0], **key)
+        assert first.status_code == 202, first.text
+        before = await snapshot(client, alice)
+        changed = {**SEED_BODIES[0], "content": SEED_BODIES[0]["content"] + " in red"}
+        for body in (changed, SEED_BODIES[1], {**SEED_BODIES[0], "sync": True}):
+            reused = await start(client, alice, chat_id, body, **key)
+            assert reused.status_code == 422, reused.text
+            assert reused.json()["detail"] == "Idempotency-Key was used with a different request"
+        # The same request spelled otherwise (keys reordered, a default said) is the same.
+        respelled = dict(reversed(list(SEED_BODIES[0].items()))) | {"sync": False}
+        again = await start(client, alice, chat_id, respelled, **key)
+        assert again.status_code == 202 and again.json() == first.json()
+        assert len(backend.submitted) == 1
+        assert await snapshot(client, alice) == before
+
+
 async def test_the_supervisor_sleeps_until_the_next_run_is_due_within_bounds() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert pause(None, now) == MAX_PAUSE

@@ -71,6 +71,15 @@ async def test_a_body_over_the_limit_is_refused_before_anything_is_read() -> Non
     assert await forge.assets.get(OWNER, asset.id) == asset
 
 
+async def test_empty_content_is_refused_and_nothing_is_written() -> None:
+    forge = Forge(MemoryObjectStore())
+    asset = await forge.asset()
+    with pytest.raises(InvalidInput, match="content: the body is empty"):
+        await forge.content.write(OWNER, asset.id, b"")
+    assert forge.store._objects == {}
+    assert await forge.assets.get(OWNER, asset.id) == asset
+
+
 async def test_an_asset_deleted_during_the_upload_leaves_no_object() -> None:
     store = DeletesTheAssetMidUpload()
     store.forge = forge = Forge(store)

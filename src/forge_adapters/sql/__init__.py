@@ -16,6 +16,7 @@ from forge_adapters.sql.event_log import SqlEventLog
 from forge_adapters.sql.leases import SqlLeases, job_leases, run_leases
 from forge_adapters.sql.repository import SqlRepository
 from forge_adapters.sql.run_store import SqlRunStore
+from forge_adapters.sql.schema_check import schema_problem
 
 __all__ = [
     "SqlAuthStore",
@@ -28,4 +29,5 @@ __all__ = [
     "migrate",
     "normalize_url",
     "run_leases",
+    "schema_problem",
 ]

@@ -220,6 +220,7 @@ class RunRow(SQLModel, table=True):
     result_message_id: UUID | None = _ref("runs", "result_message_id", "messages", "SET NULL")
     error: str | None = _str(nullable=True, text=True)
     idempotency_key: str | None = _str(nullable=True)
+    request_hash: str | None = _str(nullable=True)
     requirements_json: JsonObject | None = _json()
     created_at: datetime = _time()
     updated_at: datetime = _time()

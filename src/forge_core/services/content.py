@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from forge_core.entities import Asset, Clock, Job, utc_now
-from forge_core.errors import ForgeError, NoStoredContent, NotFound, TooLarge
+from forge_core.errors import ForgeError, InvalidInput, NoStoredContent, NotFound, TooLarge
 from forge_core.ports import ObjectStore, Repository
 from forge_core.storage_keys import asset_prefix, content_type, file_name, object_key
 
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+EMPTY_CONTENT = "the body is empty; send the file's bytes"
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class AssetContent:
         if the asset changed meanwhile (the bytes are stored, the uri is the same)."""
         if len(data) > self.max_bytes:
             raise TooLarge("content", len(data), self.max_bytes)
+        if not data:  # a 0-byte model is a mistake (an empty file, a failed export)
+            raise InvalidInput("content", EMPTY_CONTENT)
         asset: Asset = await self.repo.get(Asset, asset_id, owner)
         key = await self._key(owner, asset)
         uri = await self.objects.put(key, data, content_type(asset.asset_type))

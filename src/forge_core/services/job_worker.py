@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from forge_core.entities import Clock, Job, JobStatus, utc_now
 from forge_core.errors import ForgeError
+from forge_core.failure_streak import MAX_BACKOFF, FailureStreak
 from forge_core.ports import Leases, Repository
 from forge_core.services.job_runner import JobRunner
 from forge_core.services.production import scad_of
@@ -54,20 +55,32 @@ class JobWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._busy = 0
+        self._streak = FailureStreak(scan_interval)
+        self._backoff: float | None = None  # while claims fail: how long to wait
 
     def enqueue(self, job: Job) -> None:
         """A running job with SCAD was stored here: wake an idle worker to claim it."""
         self._wake.set()
 
     async def step(self) -> bool:
-        """Claim one job and run it to its end; False if there was none to claim. A
-        failed claim (the database away) is logged and counts as none."""
+        """Claim one job and run it to its end; False if there was none to claim. While
+        claims fail (the database away) the worker backs off, up to a minute, logging one
+        line when they start failing and one when they work again."""
         try:
             now = self.clock()
             claimed = await self.leases.claim(self.worker, now, now + self.lease, 1)
         except ForgeError as exc:
-            log.warning("pipeline: claiming a job failed: %s", exc.detail)
+            self._backoff = self._streak.failed()
+            if self._streak.started:
+                log.warning(
+                    "pipeline: claiming jobs failed (%s); retrying, backing off up to %ds",
+                    exc.detail,
+                    MAX_BACKOFF,
+                )
             return False
+        self._backoff = None
+        if ended := self._streak.succeeded():
+            log.warning("pipeline: claiming jobs works again after %d failed tries", ended)
         if not claimed:
             return False
         self._busy += 1
@@ -85,7 +98,7 @@ class JobWorker:
             self._wake.clear()  # a wake-up from here on is kept for the wait below
             if not await self.step():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.scan_interval)
+                    await asyncio.wait_for(self._wake.wait(), self._backoff or self.scan_interval)
 
     def stop(self) -> None:
         """Claim no more jobs: each ``work`` loop ends after its current one."""

@@ -41,13 +41,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from forge_core.commands import RunRequest
+from forge_core.commands import RunRequest, fingerprint
 from forge_core.components import ComponentHit
 from forge_core.entities import Chat, Clock, InferenceRun, Message, RunStatus, utc_now
 from forge_core.errors import (
     AlreadyExists,
     ForgeError,
     InvalidInput,
+    KeyReused,
     NotFound,
     RateLimited,
     Unavailable,
@@ -134,14 +135,16 @@ class Runs:
     ) -> tuple[InferenceRun, Message | None]:
         """Submit a run on the caller's chat and store it (with the user's message, except
         for ``health``). Raises NotFound, InvalidInput, RateLimited, and what the backend
-        raises on submission (Unavailable, RateLimited)."""
+        raises on submission (Unavailable, RateLimited); KeyReused for a known key sent
+        with another request."""
         await self.repo.get(Chat, chat_id, owner)
         action = normalize_action(request.action)
         timeout = status_timeout(request.metadata_json)
+        digest = fingerprint(request) if idempotency_key is not None else None
         if idempotency_key is not None:
             known = await self.runs.find_by_idempotency_key(owner, idempotency_key)
             if known is not None:
-                return await self._replay(known, chat_id)
+                return await self._replay(known, chat_id, digest)
         await self._check_limit(owner)
         if self.limits is not None:  # counted last: a refused request is not a run started
             await self.limits.check_runs(owner)
@@ -161,6 +164,7 @@ class Runs:
             deadline=now + timedelta(seconds=timeout),
             user_message_id=message.id if message else None,
             idempotency_key=idempotency_key,
+            request_hash=digest,
             requirements_json=job.requirements_json,
             created_at=now,
             updated_at=now,
@@ -175,7 +179,7 @@ class Runs:
             if idempotency_key is not None:
                 known = await self.runs.find_by_idempotency_key(owner, idempotency_key)
                 if known is not None:
-                    return await self._replay(known, chat_id)
+                    return await self._replay(known, chat_id, digest)
             raise
         if self.supervisor is not None:
             self.supervisor.started(run)
@@ -262,11 +266,13 @@ class Runs:
         )
 
     async def _replay(
-        self, run: InferenceRun, chat_id: UUID
+        self, run: InferenceRun, chat_id: UUID, digest: str | None
     ) -> tuple[InferenceRun, Message | None]:
         """The answer to a repeated request: the run its key made, and its message."""
         if run.chat_id != chat_id:
             raise AlreadyExists("this idempotency key was used for another chat")
+        if run.request_hash is not None and run.request_hash != digest:
+            raise KeyReused()
         if run.user_message_id is None:
             return run, None
         try:

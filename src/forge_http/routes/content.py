@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, Router, get, head, put
+from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, RequestBody, Schema
 from litestar.openapi.spec import OpenAPIMediaType as Media
 from litestar.params import RawBody
 
+from forge_core.services.content import EMPTY_CONTENT
 from forge_http.dependencies import CallerDep, PathId
 from forge_http.downloads import download
 from forge_http.dto import AssetOut, to_dto
@@ -23,6 +25,7 @@ from forge_http.errors import error_response
 from forge_http.openapi import Documented
 
 BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+UPLOAD = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1)  # not empty
 DOWNLOAD_RESPONSES = {
     206: ResponseSpec(None, description="The one byte range asked for (Range: bytes=a-b)"),
     304: ResponseSpec(None, description="Unchanged since the ETag given in If-None-Match"),
@@ -38,7 +41,7 @@ class UploadOperation(Documented):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.request_body = RequestBody(
-            content={"application/octet-stream": Media(schema=BINARY)},
+            content={"application/octet-stream": Media(schema=UPLOAD)},
             description="The file's bytes, at most FORGE_MAX_UPLOAD_BYTES",
             required=True,
         )
@@ -80,9 +83,11 @@ class AssetContentController(Controller):
         "/",
         operation_class=UploadOperation,
         description="Stores the request body as the asset's content (replacing any) and "
-        "points its uri at it. 413 over FORGE_MAX_UPLOAD_BYTES.",
+        "points its uri at it. 400 for an empty body, 413 over FORGE_MAX_UPLOAD_BYTES.",
     )
     async def write(self, asset_id: PathId, caller: CallerDep, body: RawBody) -> AssetOut:
+        if not body:  # no body is a malformed request (400), before the use case's 422
+            raise ValidationException(detail=f"content: {EMPTY_CONTENT}")
         asset = await caller.services.content.write(caller.user_id, asset_id, body)
         return to_dto(AssetOut, asset)
 

@@ -25,7 +25,8 @@ IdempotencyKey = Annotated[
         name="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Repeating a request with the same key answers the same run.",
+        description="Repeating a request with the same key answers the same run; the "
+        "same key with a different request is 422.",
     ),
 ]
 
