@@ -42,15 +42,14 @@ def test_a_prompt_becomes_a_model_a_highlighted_part_and_an_stl(console: Console
     console.screenshot("console.png")
 
     size = console.page.inner_text("#model-size")
-    assert size.startswith("Measured size: 138.3 mm × 138.3 mm × 3.0 mm")
+    assert size.startswith("Measured size: 138.3 mm \N{MULTIPLICATION SIGN} 138.3 mm")
     assert console.page.inner_text("#qa-verdict") == "Passed"
     parts = console.page.locator("#part-list button.part")
     assert parts.all_inner_texts()[0].startswith("plate")
     plate = parts.first
+    assert plate.get_attribute("aria-pressed") == "false"
     plate.click()
-    console.page.wait_for_function(
-        "() => document.querySelector('#part-list button.part').getAttribute('aria-pressed') === 'true'"
-    )
+    assert plate.get_attribute("aria-pressed") == "true"
     console.page.wait_for_timeout(500)  # the part's STL is fetched, then drawn
     lit = share(console.canvas(), is_highlight, CENTRE)
     assert lit > 0.005, f"only {lit:.2%} of the view's centre is highlighted"
