@@ -8,7 +8,7 @@ One round runs the stages one after the other, as the pipeline does: render (the
 and the PNG preview, every one through the async port (so the hop to a worker thread
 is counted). Median and spread of the rounds.
 
-With ``--through-pipeline`` a round is one job through the ``Pipeline`` service itself,
+With ``--through-pipeline`` a round is one job through the ``JobRunner`` itself,
 on the embedded defaults' adapters (SQLite, local files, OpenSCAD, the trimesh kit): the
 stages as the pipeline runs them (the render of the whole model and of each named part,
 QA of each, every export and preview, then storing the files, assets and asset meta),
@@ -38,7 +38,7 @@ from forge_core.commands import NewChat, NewSession
 from forge_core.entities import ChatEvent, User, utc_now
 from forge_core.inference import JobInput
 from forge_core.qa import qa_report
-from forge_core.services import ChatEvents, Chats, Pipeline, Sessions
+from forge_core.services import ChatEvents, Chats, JobRunner, Jobs, Sessions
 
 PIPELINE_STAGES = ("render", "qa", "export", "store")
 STAGES = ("render", "inspect + QA", "export stl", "export glb", "export 3mf", "preview png")
@@ -84,15 +84,16 @@ class NoBus:
 async def pipeline_rounds(
     scad: str, requirements: dict[str, Any], rounds: int
 ) -> list[dict[str, float]]:
-    """Seconds per stage of ``rounds`` jobs run one at a time by the Pipeline service."""
+    """Seconds per stage of ``rounds`` jobs run one at a time by the JobRunner."""
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite+aiosqlite:///{folder}/forge.db")
         await migrate(engine)
         repo = SqlRepository(engine)
         events = ChatEvents(repo, SqlEventLog(engine), NoBus())
-        pipeline = Pipeline(
+        runner = JobRunner(
             repo, OpenSCADRenderer(), TrimeshKit(), LocalObjectStore(f"{folder}/objects"), events
         )
+        jobs = Jobs(repo)
         owner = uuid4()
         await SqlAuthStore(engine).add_user(
             User(id=owner, email="b@example.com", created_at=utc_now(), updated_at=utc_now()),
@@ -102,8 +103,8 @@ async def pipeline_rounds(
         chat = await Chats(repo).create(owner, NewChat(session_id=session.id))
         timings = []
         for _ in range(rounds):
-            job = await pipeline.submit_scad(owner, chat.id, scad, requirements)
-            ended = await pipeline.run(owner, job.id)
+            job = await jobs.submit_scad(owner, chat.id, scad, requirements)
+            ended = await runner.run(owner, job.id)
             assert ended is not None and ended.status.value == "succeeded", ended
             found = await events.since(owner, chat.id, 0)
             mine = [e for e in found if e.data.get("job_id") == str(job.id)]

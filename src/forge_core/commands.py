@@ -169,6 +169,13 @@ class NewJob(Command):
     spec: JsonObject | None = None
 
 
+class NewVariant(Command):
+    """``POST /jobs/{id}/variants``: new values for some of the job's SCAD parameters;
+    each is checked against the parameter (``forge_core.parameters``)."""
+
+    parameters: Annotated[dict[str, Any], Field(max_length=200)]
+
+
 class JobChanges(Changes):
     """``status`` is not stored as given: it is a lifecycle step the service checks."""
 

@@ -118,6 +118,11 @@ class Job:
     qa: JsonObject | None = None
     #: Why the job failed, in words, when the pipeline failed it.
     error: str | None = None
+    #: The job this one is a variant of, and the parameter values it changed.
+    variant_of: UUID | None = None
+    variant_parameters: JsonObject | None = None
+    #: The repair loop's attempts ({attempt, stage, reason, scad}); None: not repairable.
+    repair_attempts: list[JsonObject] | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,16 +1,18 @@
 """Inference in core types: the job a backend runs, its status, and what becomes a message.
 
-A job is ``{action, prompt, history, requirements_json}``; ``process_scad`` is an old name
-of ``generate_scad``. Backends (RunPod, templates, OpenAI-compatible servers, memory)
-implement ``InferenceBackend`` and report runs as ``RunState``. ``output_to_message`` is
-the one rule that turns a finished run's output into an assistant message.
+A job is ``{action, prompt, history, requirements_json}``, and for a repair of SCAD that
+failed, ``repair: {scad, error}`` (a worker that ignores the key still answers with new
+SCAD); ``process_scad`` is an old name of ``generate_scad``. Backends (RunPod,
+templates, OpenAI-compatible servers, memory) implement ``InferenceBackend`` and report
+runs as ``RunState``. ``output_to_message`` is the one rule that turns a finished run's
+output into an assistant message.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -50,6 +52,15 @@ class Turn:
     content: str
 
 
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """SCAD that failed to render or failed QA, and why (the line and message, or the QA
+    reasons): what a ``generate_scad`` repair asks the backend to fix."""
+
+    scad: str
+    error: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobInput:
     """What a backend runs. ``health`` carries no history."""
@@ -58,6 +69,7 @@ class JobInput:
     prompt: str = ""
     history: tuple[Turn, ...] = ()
     requirements_json: JsonObject | None = None
+    repair: Repair | None = None
 
     def __post_init__(self) -> None:
         if self.action is Action.HEALTH and self.history:
@@ -85,6 +97,8 @@ class JobInput:
             payload["history"] = [{"role": t.role, "content": t.content} for t in self.history]
         if self.requirements_json is not None:
             payload["requirements_json"] = self.requirements_json
+        if self.repair is not None:
+            payload["repair"] = {"scad": self.repair.scad, "error": self.repair.error}
         return payload
 
     @classmethod
@@ -102,7 +116,16 @@ class JobInput:
             raise InvalidInput("history", "must be a list of {role, content}")
         if requirements is not None and not isinstance(requirements, dict):
             raise InvalidInput("requirements_json", "must be an object")
-        return cls.create(action, prompt, history, requirements)
+        job = cls.create(action, prompt, history, requirements)
+        repair = payload.get("repair")
+        if repair is None:
+            return job
+        scad, error = (
+            (repair.get("scad"), repair.get("error")) if isinstance(repair, dict) else (0, 0)
+        )
+        if not isinstance(scad, str) or not isinstance(error, str):
+            raise InvalidInput("repair", "must be {scad, error}, both strings")
+        return replace(job, repair=Repair(scad, error))
 
 
 def _turn(entry: Turn | Mapping[str, Any]) -> Turn:

@@ -74,7 +74,7 @@ class Repository(Protocol):
 
     async def running_jobs(self, limit: int = 500) -> builtins.list[Job]:
         """Running jobs of every user, oldest first (``created_at``, then ``id``): what
-        ``Pipeline.drain`` waits on."""
+        ``JobWorker.drain`` waits on."""
 
     async def jobs_by_status(self) -> dict[str, int]:
         """How many jobs of every user are in each status; a status with none is left

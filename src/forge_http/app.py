@@ -49,7 +49,7 @@ def create_app(container: Application | None = None) -> Litestar:
         try:
             async with (
                 supervising(services.supervisor),
-                pipeline_workers(services.pipeline, settings.pipeline_workers),
+                pipeline_workers(services.job_worker, settings.pipeline_workers),
             ):
                 yield
         finally:

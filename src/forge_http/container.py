@@ -27,6 +27,7 @@ from forge_adapters.memory import (
 )
 from forge_adapters.mesh import TrimeshKit
 from forge_adapters.runpod import RunPodBackend
+from forge_adapters.scad_parser import LalrScadParser
 from forge_adapters.sql import (
     SqlAuthStore,
     SqlEventLog,
@@ -45,12 +46,15 @@ from forge_core.services import (
     Assets,
     ChatEvents,
     Chats,
+    JobRunner,
     Jobs,
+    JobWorker,
     Messages,
-    Pipeline,
+    Repairs,
     Runs,
     RunSupervisor,
     Sessions,
+    Variants,
 )
 from forge_http.event_bus import open_event_bus, open_redis_event_bus
 from forge_http.gateway_factories import (
@@ -137,6 +141,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     renderer = providers.Singleton(openscad_renderer, core.settings)
     mesh_kit = providers.Singleton(TrimeshKit)
+    scad_parser = providers.Singleton(LalrScadParser)
     supabase_http = providers.Resource(open_supabase_http)
     supabase_anon = providers.Singleton(supabase_client, supabase_http, core.settings, "anon")
     supabase_service = providers.Singleton(supabase_client, supabase_http, core.settings, "service")
@@ -190,8 +195,15 @@ class Services(containers.DeclarativeContainer):
         bus=gateways.event_bus,
         clock=core.clock,
     )
-    pipeline = providers.Singleton(
-        Pipeline,
+    repairs = providers.Singleton(
+        Repairs,
+        backend=gateways.inference,
+        repo=gateways.repository,
+        attempts=core.settings.provided.repair_attempts,
+        clock=core.clock,
+    )
+    job_runner = providers.Singleton(
+        JobRunner,
         repo=gateways.repository,
         renderer=gateways.renderer,
         mesh=gateways.mesh_kit,
@@ -199,16 +211,30 @@ class Services(containers.DeclarativeContainer):
         events=events,
         build_volume=core.settings.provided.build_volume,
         clock=core.clock,
+        repairs=repairs,
+    )
+    job_worker = providers.Singleton(
+        JobWorker,
+        runner=job_runner,
+        repo=gateways.repository,
         leases=gateways.job_leases,
         worker=core.worker,
         lease_seconds=core.settings.provided.lease_seconds,
+        clock=core.clock,
     )
     jobs = providers.Singleton(
         Jobs,
         repo=gateways.repository,
         clock=core.clock,
         objects=gateways.object_store,
-        queue=pipeline,
+        queue=job_worker,
+    )
+    variants = providers.Singleton(
+        Variants,
+        repo=gateways.repository,
+        parser=gateways.scad_parser,
+        clock=core.clock,
+        queue=job_worker,
     )
     assets = providers.Singleton(
         Assets, repo=gateways.repository, clock=core.clock, objects=gateways.object_store
@@ -228,7 +254,7 @@ class Services(containers.DeclarativeContainer):
         backend=gateways.inference,
         events=events,
         worker=core.worker,
-        pipeline=pipeline,
+        pipeline=jobs,
         clock=core.clock,
         lease_seconds=core.settings.provided.lease_seconds,
     )
@@ -265,12 +291,13 @@ class ServiceSet:
     chats: Chats
     messages: Messages
     jobs: Jobs
+    variants: Variants
     assets: Assets
     asset_metas: AssetMetas
     events: ChatEvents
     runs: Runs
     supervisor: RunSupervisor
-    pipeline: Pipeline
+    job_worker: JobWorker
     content: AssetContent
     limits: RateLimits
 

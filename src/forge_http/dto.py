@@ -67,6 +67,9 @@ class JobOut(msgspec.Struct):
     completed_at: datetime | None
     qa: dict[str, Any] | None
     error: str | None
+    variant_of: UUID | None
+    variant_parameters: dict[str, Any] | None
+    repair_attempts: list[dict[str, Any]] | None
     created_at: datetime
     updated_at: datetime
 
@@ -173,3 +176,43 @@ class RunResultOut(msgspec.Struct):
     message: MessageOut | None
     output: Any
     error: str | None
+
+
+class OptionOut(msgspec.Struct):
+    value: Any
+    label: str
+
+
+class ParameterOut(msgspec.Struct):
+    """One SCAD parameter (``forge_core.parameters.Parameter``), as clients show it."""
+
+    name: str
+    value: Any
+    type: str
+    min: float | None
+    max: float | None
+    step: float | None
+    options: list[OptionOut] | None
+    max_length: int | None
+    group: str | None
+    description: str | None
+    derived_range: bool
+
+
+def parameter_out(param: Any) -> ParameterOut:
+    options = None
+    if param.options is not None:
+        options = [OptionOut(_plain(o.value), o.label) for o in param.options]
+    return ParameterOut(
+        param.name, _plain(param.value), param.type, param.min, param.max, param.step,
+        options, param.max_length, param.group, param.description, param.derived_range,
+    )  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A literal as JSON: vectors as lists, whole numbers without a fraction."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

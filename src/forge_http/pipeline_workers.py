@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from forge_core.errors import ForgeError
-from forge_core.services import Pipeline
+from forge_core.services import JobWorker
 
 #: Seconds the workers get at shutdown to finish their jobs before they are cancelled.
 SHUTDOWN_GRACE = 20.0
@@ -28,17 +28,15 @@ log = logging.getLogger("forge.pipeline")
 
 @contextlib.asynccontextmanager
 async def pipeline_workers(
-    pipeline: Pipeline, workers: int, grace: float = SHUTDOWN_GRACE
+    worker: JobWorker, workers: int, grace: float = SHUTDOWN_GRACE
 ) -> AsyncIterator[list[asyncio.Task[None]]]:
     """Run ``workers`` pipeline loops for the duration of the block; then stop them as
     the module docstring says."""
-    tasks = [
-        asyncio.create_task(pipeline.work(), name=f"forge-pipeline-{i}") for i in range(workers)
-    ]
+    tasks = [asyncio.create_task(worker.work(), name=f"forge-pipeline-{i}") for i in range(workers)]
     try:
         yield tasks
     finally:
-        pipeline.stop()
+        worker.stop()
         _, late = await asyncio.wait(tasks, timeout=grace)
         if late:
             log.warning("pipeline: %d job(s) cancelled at shutdown, left to another", len(late))
@@ -46,6 +44,6 @@ async def pipeline_workers(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         try:
-            await asyncio.wait_for(pipeline.release_all(), RELEASE_TIMEOUT)
+            await asyncio.wait_for(worker.release_all(), RELEASE_TIMEOUT)
         except (ForgeError, TimeoutError) as exc:
             log.warning("pipeline leases not released (they lapse on their own): %r", exc)

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     auto_migrate: bool | None = None
     render_timeout: float = Field(120.0, gt=0, le=3600)
     pipeline_workers: int = Field(2, ge=1, le=64)
+    # How many times SCAD from a generate_scad run that fails is sent back to be repaired.
+    repair_attempts: int = Field(2, ge=0, le=5)
     # How long a replica's claim on a run or job lasts without a heartbeat: the longest
     # another replica waits to take over the work of one that died.
     lease_seconds: int = Field(30, ge=2, le=30)

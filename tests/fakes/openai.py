@@ -1,12 +1,13 @@
 """A fake OpenAI-compatible server (``/v1/chat/completions`` and ``/v1/models``) on a
 local port: it answers requirements as a fenced JSON object and SCAD as a fenced
-``openscad`` block, after ``delay`` seconds; ``fail_next`` makes it answer errors."""
+``openscad`` block (or what ``reply`` makes of the messages), after ``delay`` seconds;
+``fail_next`` makes it answer errors."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,8 @@ class FakeOpenAI:
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    #: What the model answers, given the messages it was sent (a test may script it).
+    reply: Callable[[list[dict[str, Any]]], str] = default_reply
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -82,7 +85,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
                 404, {"error": {"message": f"model {body.get('model')!r} not found"}}
             )
         time.sleep(fake.delay)
-        message = {"role": "assistant", "content": default_reply(body["messages"])}
+        message = {"role": "assistant", "content": fake.reply(body["messages"])}
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
         usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
         completion = {"id": "chatcmpl-fake", "object": "chat.completion", "model": fake.model}

@@ -28,7 +28,7 @@ from forge_core.commands import JobChanges, NewChat, NewJob, NewSession
 from forge_core.entities import Asset, AssetMeta, ChatEvent, Job, JobStatus
 from forge_core.errors import Unavailable
 from forge_core.inference import JobInput
-from forge_core.services import ChatEvents, Chats, Jobs, Page, Pipeline, Sessions
+from forge_core.services import ChatEvents, Chats, JobRunner, Jobs, JobWorker, Page, Sessions
 from forge_http.pipeline_workers import pipeline_workers
 from tests.fakes.mesh import FakeMeshKit, measure
 
@@ -61,21 +61,22 @@ class World:
     repo: MemoryRepository
     store: MemoryObjectStore
     events: ChatEvents
-    pipeline: Pipeline
+    runner: JobRunner
+    worker: JobWorker
     jobs: Jobs
     session_id: UUID
     chat_id: UUID
     leases: MemoryLeases[Job]
 
-    def replica(self, worker: str, lease_seconds: float = 30) -> Pipeline:
-        """Another pipeline on the same stores: another replica, or the next process."""
-        return Pipeline(
+    def replica(self, worker: str, lease_seconds: float = 30) -> JobWorker:
+        """Another worker on the same stores: another replica, or the next process."""
+        runner = JobRunner(
+            self.repo, OpenSCADRenderer(), FakeMeshKit(EVERY_FORMAT), self.store, self.events
+        )
+        return JobWorker(
+            runner,
             self.repo,
-            OpenSCADRenderer(),
-            FakeMeshKit(EVERY_FORMAT),
-            self.store,
-            self.events,
-            leases=self.leases,
+            self.leases,
             worker=worker,
             lease_seconds=lease_seconds,
             scan_interval=0.05,
@@ -106,20 +107,12 @@ async def make_world(
     events = ChatEvents(repo, MemoryEventLog(repo), QuietBus())
     renderer = OpenSCADRenderer(limits=RenderLimits(timeout=render_seconds), executable=executable)
     leases = memory_job_leases(repo)
-    pipeline = Pipeline(
-        repo,
-        renderer,
-        FakeMeshKit(formats),
-        store,
-        events,
-        leases=leases,
-        worker="first",
-        scan_interval=0.05,
-    )
+    runner = JobRunner(repo, renderer, FakeMeshKit(formats), store, events)
+    worker = JobWorker(runner, repo, leases, worker="first", scan_interval=0.05)
     session = await Sessions(repo).create(OWNER, NewSession(name="s"))
     chat = await Chats(repo).create(OWNER, NewChat(session_id=session.id, title="a frame"))
-    jobs = Jobs(repo, queue=pipeline)
-    return World(repo, store, events, pipeline, jobs, session.id, chat.id, leases)
+    jobs = Jobs(repo, queue=worker)
+    return World(repo, store, events, runner, worker, jobs, session.id, chat.id, leases)
 
 
 def template(model_type: str) -> str:
@@ -131,12 +124,12 @@ def template(model_type: str) -> str:
 async def test_a_template_model_becomes_assets_with_part_meta() -> None:
     world = await make_world()
     requirements = {"material": "PETG", "primary_function": "a racing drone"}
-    job = await world.pipeline.submit_scad(
+    job = await world.jobs.submit_scad(
         OWNER, world.chat_id, template("drone"), requirements, prompt="a drone frame"
     )
     assert job.status is JobStatus.RUNNING and await world.claimable() == [job.id]
 
-    ended = await world.pipeline.run(OWNER, job.id)
+    ended = await world.runner.run(OWNER, job.id)
 
     assert ended is not None and ended.status is JobStatus.SUCCEEDED and ended.error is None
     assert ended.qa is not None and ended.qa["passed"] is True
@@ -184,8 +177,8 @@ async def test_a_template_model_becomes_assets_with_part_meta() -> None:
 
 async def test_a_syntax_error_fails_the_job_with_its_line() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(1);\nsphere(;\ncube(2);\n")
-    ended = await world.pipeline.run(OWNER, job.id)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(1);\nsphere(;\ncube(2);\n")
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.status is JobStatus.FAILED
     assert ended.error is not None and ended.error.startswith("render failed: scad: line 2: ")
     assert ended.qa is None
@@ -197,23 +190,23 @@ async def test_a_syntax_error_fails_the_job_with_its_line() -> None:
 
 async def test_forbidden_file_access_fails_the_job_before_rendering() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, 'import("/etc/passwd");\n')
-    ended = await world.pipeline.run(OWNER, job.id)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, 'import("/etc/passwd");\n')
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.status is JobStatus.FAILED
     assert ended.error is not None and "line 1" in ended.error and "refused" in ended.error
 
 
 async def test_a_missing_renderer_fails_the_job() -> None:
     world = await make_world(executable="no-such-openscad")
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(1);")
-    ended = await world.pipeline.run(OWNER, job.id)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(1);")
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.error == "render failed: renderer not installed"
 
 
 async def test_a_model_outside_the_build_volume_fails_qa_and_keeps_the_report() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube([300, 10, 10]);")
-    ended = await world.pipeline.run(OWNER, job.id)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube([300, 10, 10]);")
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.status is JobStatus.FAILED
     assert ended.error is not None and ended.error.startswith("qa failed: ")
     assert "build volume" in ended.error
@@ -225,8 +218,8 @@ async def test_a_model_outside_the_build_volume_fails_qa_and_keeps_the_report() 
 
 async def test_an_export_the_mesh_kit_cannot_make_fails_the_job() -> None:
     world = await make_world(formats=())
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(5);")
-    ended = await world.pipeline.run(OWNER, job.id)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(5);")
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.error == "export failed: format: 'glb' is not supported"
     assert ended.qa is not None and ended.qa["passed"] is True  # QA ran: its report stays
 
@@ -234,10 +227,10 @@ async def test_an_export_the_mesh_kit_cannot_make_fails_the_job() -> None:
 async def test_an_endless_render_times_out_and_the_worker_goes_on() -> None:
     world = await make_world(render_seconds=1)
     endless = "minkowski() { sphere(10, $fn=200); cube(10); sphere(3, $fn=100); }"
-    slow = await world.pipeline.submit_scad(OWNER, world.chat_id, endless)
-    quick = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(5);")
-    async with working(world.pipeline):
-        await asyncio.wait_for(world.pipeline.drain(), 60)
+    slow = await world.jobs.submit_scad(OWNER, world.chat_id, endless)
+    quick = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(5);")
+    async with working(world.worker):
+        await asyncio.wait_for(world.worker.drain(), 60)
     failed = await world.job(slow.id)
     assert failed.status is JobStatus.FAILED
     assert failed.error == "render failed: scad: the render took longer than 1 s"
@@ -249,7 +242,7 @@ async def test_start_queues_only_jobs_that_carry_scad() -> None:
     plain = await world.jobs.create(OWNER, NewJob(session_id=world.session_id, prompt="a chair"))
     started = await world.jobs.start(OWNER, plain.id)
     assert started.status is JobStatus.RUNNING and await world.claimable() == []
-    assert await world.pipeline.run(OWNER, plain.id) == started  # not the pipeline's: untouched
+    assert await world.runner.run(OWNER, plain.id) == started  # not the pipeline's: untouched
 
     spec = {"scad_code": "cube(2);", "chat_id": str(world.chat_id)}
     scad_job = await world.jobs.create(
@@ -262,7 +255,7 @@ async def test_start_queues_only_jobs_that_carry_scad() -> None:
     )
     await world.jobs.update(OWNER, patched.id, JobChanges(status=JobStatus.RUNNING))
     assert await world.claimable() == [scad_job.id, patched.id]  # a PATCH is a start too
-    ended = await world.pipeline.run(OWNER, scad_job.id)
+    ended = await world.runner.run(OWNER, scad_job.id)
     assert ended is not None and ended.status is JobStatus.SUCCEEDED
     listed = await world.jobs.list(OWNER, Page())
     assert [j.status for j in listed] == [JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.RUNNING]
@@ -270,17 +263,17 @@ async def test_start_queues_only_jobs_that_carry_scad() -> None:
 
 async def test_a_job_cancelled_meanwhile_stays_cancelled() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(2);")
     await world.jobs.cancel(OWNER, job.id)
-    ended = await world.pipeline.run(OWNER, job.id)
+    ended = await world.runner.run(OWNER, job.id)
     assert ended is not None and ended.status is JobStatus.CANCELLED
     assert await world.chat_events() == []
 
 
 @contextlib.asynccontextmanager
-async def working(*pipelines: Pipeline, each: int = 1) -> AsyncIterator[None]:
-    """``each`` work loops per pipeline for the block; cancelled after."""
-    tasks = [asyncio.create_task(p.work()) for p in pipelines for _ in range(each)]
+async def working(*workers: JobWorker, each: int = 1) -> AsyncIterator[None]:
+    """``each`` work loops per worker for the block; cancelled after."""
+    tasks = [asyncio.create_task(w.work()) for w in workers for _ in range(each)]
     try:
         yield
     finally:
@@ -291,7 +284,7 @@ async def working(*pipelines: Pipeline, each: int = 1) -> AsyncIterator[None]:
 
 async def test_jobs_held_by_a_stopped_process_are_taken_over_when_the_lease_lapses() -> None:
     world = await make_world()
-    left = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(3);")
+    left = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(3);")
     plain = await world.jobs.create(OWNER, NewJob(session_id=world.session_id, prompt="a chair"))
     await world.jobs.start(OWNER, plain.id)
     now = datetime.now(UTC)  # a process claimed the job, then died (no release)
@@ -309,7 +302,7 @@ async def test_jobs_held_by_a_stopped_process_are_taken_over_when_the_lease_laps
 
 async def test_released_jobs_are_taken_over_at_once() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(3);")
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(3);")
     now = datetime.now(UTC)
     await world.leases.claim("stopping", now, now + timedelta(seconds=30), 10)
     await world.leases.release("stopping")  # a graceful shutdown
@@ -321,7 +314,7 @@ async def test_released_jobs_are_taken_over_at_once() -> None:
 
 async def test_two_replicas_run_each_job_once() -> None:
     world = await make_world()
-    jobs = [await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);") for _ in range(4)]
+    jobs = [await world.jobs.submit_scad(OWNER, world.chat_id, "cube(2);") for _ in range(4)]
     first, second = world.replica("one"), world.replica("two")
     async with working(first, second, each=2):
         await asyncio.wait_for(first.drain(), 120)
@@ -336,13 +329,13 @@ async def test_two_replicas_run_each_job_once() -> None:
 
 async def test_a_stopped_pipeline_claims_nothing_and_releases_its_leases() -> None:
     world = await make_world()
-    world.pipeline.stop()
-    await asyncio.wait_for(world.pipeline.work(), 5)  # returns at once: it is stopping
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
+    world.worker.stop()
+    await asyncio.wait_for(world.worker.work(), 5)  # returns at once: it is stopping
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(2);")
     assert (await world.job(job.id)).status is JobStatus.RUNNING
     now = datetime.now(UTC)
     await world.leases.claim("first", now, now + timedelta(seconds=30), 10)
-    await world.pipeline.release_all()
+    await world.worker.release_all()
     assert await world.claimable() == [job.id]
 
 
@@ -353,7 +346,7 @@ async def test_events_never_reach_another_users_chat() -> None:
     spec = {"scad_code": "cube(2);", "chat_id": str(world.chat_id)}  # alice's chat
     job = await world.jobs.create(intruder, NewJob(session_id=session.id, prompt="x", spec=spec))
     await world.jobs.start(intruder, job.id)
-    ended = await world.pipeline.run(intruder, job.id)
+    ended = await world.runner.run(intruder, job.id)
     assert ended is not None and ended.status is JobStatus.SUCCEEDED
     assert await world.chat_events() == []
 
@@ -377,9 +370,9 @@ class FillingStore(MemoryObjectStore):
 async def test_a_failed_store_stage_leaves_no_assets_or_objects() -> None:
     world = await make_world()
     store = FillingStore(room=3)
-    pipeline = Pipeline(world.repo, OpenSCADRenderer(), FakeMeshKit(EVERY_FORMAT), store)
-    job = await pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
-    ended = await pipeline.run(OWNER, job.id)
+    runner = JobRunner(world.repo, OpenSCADRenderer(), FakeMeshKit(EVERY_FORMAT), store)
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(2);")
+    ended = await runner.run(OWNER, job.id)
     assert ended is not None and ended.error == "store failed: the store is full"
     assert ended.qa is not None and ended.qa["passed"] is True
     assert await world.repo.list(Asset, OWNER) == []
@@ -397,8 +390,8 @@ async def held(world: World, job_id: UUID, worker: str) -> None:
 
 async def test_shutdown_lets_a_job_finish_within_the_grace_period() -> None:
     world = await make_world()
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, "cube(2);")
-    async with pipeline_workers(world.pipeline, 1, grace=60):
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, "cube(2);")
+    async with pipeline_workers(world.worker, 1, grace=60):
         await asyncio.wait_for(held(world, job.id, "first"), 10)
     assert (await world.job(job.id)).status is JobStatus.SUCCEEDED
     assert world.leases.holder(job.id) is None
@@ -407,8 +400,8 @@ async def test_shutdown_lets_a_job_finish_within_the_grace_period() -> None:
 async def test_shutdown_cancels_a_job_past_the_grace_period_and_releases_it() -> None:
     world = await make_world(render_seconds=60)
     endless = "minkowski() { sphere(10, $fn=200); cube(10); sphere(3, $fn=100); }"
-    job = await world.pipeline.submit_scad(OWNER, world.chat_id, endless)
-    async with pipeline_workers(world.pipeline, 1, grace=0.2):
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, endless)
+    async with pipeline_workers(world.worker, 1, grace=0.2):
         await asyncio.wait_for(held(world, job.id, "first"), 10)
     assert (await world.job(job.id)).status is JobStatus.RUNNING  # left for another replica
     assert await world.claimable() == [job.id]  # at once: the lease was released

@@ -125,10 +125,16 @@ class OpenAIBackend:
 
 
 def messages(job: JobInput) -> list[dict[str, str]]:
-    """The system prompt, the chat so far, and the request (with its requirements)."""
+    """The system prompt, the chat so far, and the request (with its requirements, and
+    for a repair the SCAD that failed and why)."""
     request = job.prompt or "Go ahead."
     if job.requirements_json is not None:
         request += "\n\nRequirements (JSON):\n" + json.dumps(job.requirements_json, indent=2)
+    if job.repair is not None:
+        request += (
+            "\n\nRepair: this OpenSCAD failed.\nError:\n" + job.repair.error
+            + "\n\nThe failing file:\n```openscad\n" + job.repair.scad.rstrip() + "\n```"
+        )  # fmt: skip
     history = [{"role": t.role, "content": t.content} for t in job.history if t.role in ROLES]
     return [
         {"role": "system", "content": prompt(job.action)},

@@ -145,6 +145,7 @@ class JobRow(SQLModel, table=True):
         *_order_indexes("jobs", "session_id"),
         Index("ix_jobs_status_order", "status", "created_at", "id"),
         Index("ix_jobs_lease_owner", "lease_owner"),
+        Index("ix_jobs_variant_order", "variant_of", "created_at", "id"),
     )
     id: UUID = _pk()
     user_id: UUID = _ref("jobs", "user_id", "users")
@@ -157,6 +158,9 @@ class JobRow(SQLModel, table=True):
     completed_at: datetime | None = _time(nullable=True)
     qa: JsonObject | None = _json()
     error: str | None = _str(nullable=True, text=True)
+    variant_of: UUID | None = _ref("jobs", "variant_of", "jobs", "SET NULL")
+    variant_parameters: JsonObject | None = _json()
+    repair_attempts: list[Any] | None = _json()
     created_at: datetime = _time()
     updated_at: datetime = _time()
     lease_owner: str | None = _str(nullable=True)

@@ -1,18 +1,23 @@
 """Parametric OpenSCAD from requirements: one template file per model type.
 
-Each template (``templates/*.scad``) is a body that uses named parameters; this module
-picks the template, fills the parameters from what the requirements say (clamped to
-sizes the geometry stays valid for) and writes them as assignments above the body.
+Each template (``templates/*.scad``) declares its parameters at the top with OpenSCAD
+Customizer annotations (ranges, groups, descriptions; the ranges are ``Param``'s
+``low``/``high``); this module picks the template, fills the parameters from what the
+requirements say (clamped to sizes the geometry stays valid for) and sets them in the
+file, changing only those assignments.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from forge_adapters.scad_parser import LalrScadParser
 from forge_adapters.template_backend.reading import Reading
+from forge_core import parameters as scad_parameters
 
 FN = 48  # circle smoothness in the written files; renderers may pass a smaller $fn
 
@@ -109,23 +114,30 @@ def parameters(model_type: str, reading: Reading) -> dict[str, Any]:
 
 
 def write(model_type: str, values: dict[str, Any], label: str = "") -> str:
-    """The OpenSCAD file: a header of parameter assignments, then the template's body."""
+    """The OpenSCAD file: the template with its annotated parameters set to ``values``
+    (only those assignments change), under a header that says how it was made."""
     template = TEMPLATES[model_type]
-    notes = {p.name: p.note for p in template.params}
+    if model_type == "custom":
+        values = {**values, "label": safe_label(label)}
+    body = files(__package__).joinpath("templates").joinpath(template.file).read_text("utf-8")
+    found = _parameters(template.file, body)
+    unknown = set(values) - {p.name for p in found}
+    if unknown:  # a template and its table disagree: a bug here, not bad input
+        raise ValueError(f"{template.file} declares no parameter {sorted(unknown)}")
     lines = [
         f"// {template.title}, written by Forge's template backend:",
         "// deterministic templating, not AI. Sizes are millimetres; change the",
-        "// parameters below to resize the part.",
+        "// parameters below (OpenSCAD's Customizer shows them) to resize the part.",
+        "",
         "",
     ]
-    for name, value in values.items():
-        note = notes.get(name, "hole grid")
-        lines.append(f"{name} = {value:g};  // {note}")
-    if model_type == "custom":
-        lines.append(f'label = "{safe_label(label)}";  // the text on top')
-    lines += [f"$fn = {FN};", "", ""]
-    body = files(__package__).joinpath("templates").joinpath(template.file).read_text("utf-8")
-    return "\n".join(lines) + body
+    return "\n".join(lines) + scad_parameters.rewrite(body, found, values)
+
+
+@cache
+def _parameters(file: str, body: str) -> list[scad_parameters.Parameter]:
+    """A template's parameters, read once (the files ship with the package)."""
+    return scad_parameters.parameters(LalrScadParser().header(body))
 
 
 def safe_label(text: str) -> str:

@@ -2,11 +2,14 @@
 
 from forge_core.services.content import AssetContent, Content
 from forge_core.services.events import ChatEvents, jsonable
-from forge_core.services.pipeline import Pipeline
+from forge_core.services.job_repair import Repairs
+from forge_core.services.job_runner import JobRunner
+from forge_core.services.job_worker import JobWorker
 from forge_core.services.production import AssetMetas, Assets, Jobs
 from forge_core.services.records import MAX_OFFSET, MAX_PAGE, Page, Records
 from forge_core.services.run_supervisor import RunSupervisor
 from forge_core.services.runs import Runs
+from forge_core.services.variants import Variants
 from forge_core.services.workspace import Chats, Messages, Sessions
 
 __all__ = [
@@ -18,13 +21,16 @@ __all__ = [
     "ChatEvents",
     "Chats",
     "Content",
+    "JobRunner",
+    "JobWorker",
     "Jobs",
     "Messages",
     "Page",
-    "Pipeline",
     "Records",
+    "Repairs",
     "RunSupervisor",
     "Runs",
     "Sessions",
+    "Variants",
     "jsonable",
 ]

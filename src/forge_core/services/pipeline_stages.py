@@ -1,4 +1,4 @@
-"""The pipeline's stages: render, qa, export, store (``Pipeline`` runs them in order).
+"""The pipeline's stages: render, qa, export, store (``JobRunner`` runs them in order).
 
 Each stage turns the errors of the ports it calls into ``StageFailed``, which names the
 stage and says why in words, so the job fails with a readable reason whatever broke.

@@ -14,12 +14,21 @@ from forge_core.commands import (
     NewAssetMeta,
     NewJob,
 )
-from forge_core.entities import Asset, AssetMeta, Clock, Job, JobStatus, utc_now
+from forge_core.entities import (
+    Asset,
+    AssetMeta,
+    Chat,
+    Clock,
+    Job,
+    JobStatus,
+    JsonObject,
+    utc_now,
+)
 from forge_core.errors import InvalidInput
 from forge_core.lifecycle import transition
 from forge_core.ports import ObjectStore, Repository
 from forge_core.services.content import asset_folder
-from forge_core.services.records import Records
+from forge_core.services.records import Page, Records
 from forge_core.storage_keys import job_prefix
 
 
@@ -31,7 +40,7 @@ def scad_of(job: Job) -> str | None:
 
 class JobQueue(Protocol):
     """Told of each job started with SCAD, which waits (running) for a pipeline worker
-    to claim it (``services.pipeline``)."""
+    to claim it (``services.job_worker``)."""
 
     def enqueue(self, job: Job) -> None: ...
 
@@ -52,6 +61,14 @@ class Jobs(Records[Job, NewJob, JobChanges]):
         super().__init__(repo, clock, new_id, objects)
         self.queue = queue
 
+    async def variants_of(self, owner: UUID, job_id: UUID, page: Page) -> list[Job]:
+        """The variants made from the owner's job, oldest first. Raises NotFound."""
+        await self.repo.get(Job, job_id, owner)
+        found: list[Job] = await self.repo.list(
+            Job, owner, where={"variant_of": job_id}, limit=page.limit, offset=page.offset
+        )
+        return found
+
     async def start(self, owner: UUID, job_id: UUID) -> Job:
         return await self.update(owner, job_id, JobChanges(status=JobStatus.RUNNING))
 
@@ -64,6 +81,42 @@ class Jobs(Records[Job, NewJob, JobChanges]):
         if started and self.queue is not None and scad_of(updated) is not None:
             self.queue.enqueue(updated)
         return updated
+
+    async def submit_scad(
+        self,
+        owner: UUID,
+        chat_id: UUID,
+        scad_code: str,
+        requirements_json: JsonObject | None = None,
+        *,
+        prompt: str | None = None,
+        run_id: UUID | None = None,
+    ) -> Job:
+        """Make a running job for SCAD a chat produced, in the chat's session, for the
+        next free pipeline worker. Raises NotFound if the chat is not the owner's."""
+        chat = await self.repo.get(Chat, chat_id, owner)
+        spec: JsonObject = {"scad_code": scad_code, "chat_id": str(chat_id)}
+        if requirements_json is not None:
+            spec["requirements_json"] = requirements_json
+        if run_id is not None:
+            spec["run_id"] = str(run_id)
+        now = self.clock()
+        job = Job(
+            id=self.new_id(),
+            user_id=owner,
+            session_id=chat.session_id,
+            prompt=(prompt or chat.title or "SCAD from the chat")[:20_000],
+            output_format="stl",
+            spec=spec,
+            repair_attempts=[] if run_id is not None else None,  # from a run: repairable
+            created_at=now,
+            updated_at=now,
+        )
+        job = transition(job, JobStatus.RUNNING, now)
+        await self.repo.add(job)
+        if self.queue is not None:
+            self.queue.enqueue(job)
+        return job
 
     async def complete(self, owner: UUID, job_id: UUID, success: bool) -> Job:
         target = JobStatus.SUCCEEDED if success else JobStatus.FAILED

@@ -66,7 +66,7 @@ class _Due:
 
 
 class ScadPipeline(Protocol):
-    """Where a completed ``generate_scad`` run's SCAD goes (``services.Pipeline``)."""
+    """Where a completed ``generate_scad`` run's SCAD goes (``services.Jobs``)."""
 
     async def submit_scad(
         self,

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from forge_core.commands import AssetMetaChanges, JobChanges, NewAsset, NewAssetMeta, NewJob
+from forge_core.commands import (
+    AssetMetaChanges,
+    JobChanges,
+    NewAsset,
+    NewAssetMeta,
+    NewJob,
+    NewVariant,
+)
+from forge_core.errors import InvalidInput
 from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
-from forge_http.dto import AssetMetaOut, AssetOut, JobOut, to_dto, to_dtos
+from forge_http.dto import (
+    AssetMetaOut,
+    AssetOut,
+    JobOut,
+    ParameterOut,
+    parameter_out,
+    to_dto,
+    to_dtos,
+)
 from forge_http.openapi import ASSET_CREATED, JOB_CREATED, META_CREATED, Documented
 
 Success = Annotated[bool, QueryParameter(description="false marks the job failed")]
+VariantOf = Annotated[
+    UUID | None, QueryParameter(description="Only the variants made from this job")
+]
 
 
 class JobController(Controller):
@@ -25,18 +45,24 @@ class JobController(Controller):
 
     @get(
         "/",
-        description="The caller's jobs, of one session if given, oldest first.",
+        description="The caller's jobs, of one session, or the variants of one job, if "
+        "given; oldest first.",
         operation_class=Documented,
     )
     async def list(
         self,
         caller: CallerDep,
         session_id: ParentFilter = None,
+        variant_of: VariantOf = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[JobOut]:
-        found = await caller.services.jobs.list(caller.user_id, page(limit, offset), session_id)
-        return to_dtos(JobOut, found)
+        jobs, window = caller.services.jobs, page(limit, offset)
+        if variant_of is not None:
+            if session_id is not None:
+                raise InvalidInput("variant_of", "give session_id or variant_of, not both")
+            return to_dtos(JobOut, await jobs.variants_of(caller.user_id, variant_of, window))
+        return to_dtos(JobOut, await jobs.list(caller.user_id, window, session_id))
 
     @get("/{job_id:uuid}", operation_class=Documented)
     async def read(self, job_id: PathId, caller: CallerDep) -> JobOut:
@@ -49,6 +75,30 @@ class JobController(Controller):
     )
     async def update(self, job_id: PathId, data: JSONBody[JobChanges], caller: CallerDep) -> JobOut:
         return to_dto(JobOut, await caller.services.jobs.update(caller.user_id, job_id, data))
+
+    @get(
+        "/{job_id:uuid}/parameters",
+        description="The parameters of the job's SCAD (OpenSCAD Customizer rules; "
+        "docs/pipeline.md#parameters). 422 if its SCAD does not parse.",
+        operation_class=Documented,
+    )
+    async def list_parameters(self, job_id: PathId, caller: CallerDep) -> list[ParameterOut]:
+        found = await caller.services.variants.parameters(caller.user_id, job_id)
+        return [parameter_out(p) for p in found]
+
+    @post(
+        "/{job_id:uuid}/variants",
+        status_code=201,
+        description="A new job: this one's SCAD with the given parameter values, rendered "
+        "and checked like any job, with no inference call. 422 names a parameter that is "
+        "unknown, of the wrong type or out of its declared range.",
+        operation_class=Documented,
+    )
+    async def make_variant(
+        self, job_id: PathId, data: JSONBody[NewVariant], caller: CallerDep
+    ) -> JobOut:
+        made = await caller.services.variants.create(caller.user_id, job_id, data.parameters)
+        return to_dto(JobOut, made)
 
     @post(
         "/{job_id:uuid}/start",

@@ -1,6 +1,27 @@
 // Enclosure: an open box with rounded corners, mounting holes in its floor, and its lid
 // printed beside it (a plate with a lip that fits inside the walls).
 
+/* [Box] */
+// outside length
+length = 100; // [20:0.1:1000]
+// outside width
+width = 60; // [20:0.1:1000]
+// outside height, without the lid
+height = 40; // [10:0.1:1000]
+// wall and floor
+wall_thickness = 2; // [0.8:0.1:10]
+// outside corner radius
+corner_radius = 3; // [1:0.1:3]
+
+/* [Mounting holes] */
+// mounting holes in the floor
+hole_count = 4; // [0:1:8]
+// mounting hole diameter
+hole_diameter = 3.2; // [1.5:0.1:10]
+
+/* [Hidden] */
+$fn = 48;
+
 // forge:parts box, lid
 part = "all";  // what to draw: "all", or one of the parts named above
 

@@ -1,6 +1,25 @@
 // L bracket: two legs at a right angle, a fillet in the inside corner, and a row of
 // screw holes through each leg.
 
+/* [Legs] */
+// horizontal leg length
+leg_a = 50; // [15:0.1:500]
+// vertical leg height
+leg_b = 50; // [15:0.1:500]
+// bracket width
+width = 30; // [8:0.1:500]
+// leg thickness (also the inside fillet)
+thickness = 5; // [2:0.1:30]
+
+/* [Screw holes] */
+// screw hole diameter
+hole_diameter = 5; // [2:0.1:20]
+// screw holes in each leg
+holes_per_leg = 2; // [0:1:6]
+
+/* [Hidden] */
+$fn = 48;
+
 // forge:parts bracket
 part = "all";  // what to draw: "all", or one of the parts named above
 

@@ -1,6 +1,21 @@
 // A simple labelled solid: the fallback when the request names no model type the
 // template backend knows. A rounded block with its label raised on top.
 
+/* [Block] */
+// block length
+length = 60; // [20:0.1:1000]
+// block width
+width = 40; // [10:0.1:1000]
+// block height
+height = 20; // [2:0.1:1000]
+
+/* [Label] */
+// the text on top (letters, digits and . , _ - only)
+label = "PART"; // [20]
+
+/* [Hidden] */
+$fn = 48;
+
 // forge:parts block, label
 part = "all";  // what to draw: "all", or one of the parts named above
 

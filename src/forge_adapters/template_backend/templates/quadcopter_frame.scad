@@ -2,6 +2,29 @@
 // the end of each arm, and the flight-controller stack's holes in the middle.
 // One plate, cut in 2D and extruded, so it prints flat and renders quickly.
 
+/* [Frame] */
+// motor to motor, diagonal
+motor_to_motor = 160; // [80:0.1:1000]
+// plate and arm thickness
+arm_thickness = 3; // [1.5:0.1:20]
+// arm width
+arm_width = 12; // [5:0.1:60]
+// arms
+arm_count = 4; // [3:1:8]
+
+/* [Holes] */
+// flight-controller stack hole spacing
+stack_spacing = 30.5; // [16:0.1:45]
+// stack hole diameter
+stack_hole_diameter = 3.2; // [2:0.1:4.5]
+// motor bolt pattern
+motor_bolt_spacing = 16; // [9:0.1:30]
+// motor bolt hole diameter
+motor_hole_diameter = 3.2; // [1.5:0.1:4.5]
+
+/* [Hidden] */
+$fn = 48;
+
 // forge:parts plate, arms
 part = "all";  // what to draw: "all", or one of the parts named above
 
