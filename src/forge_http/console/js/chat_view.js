@@ -62,6 +62,9 @@ export class ChatView {
       this.runEnded(frame);
     } else if (frame.type === "job.started" || frame.type === "job.progress") {
       this.progress.state("working");
+    } else if (frame.type === "job.repair") {
+      this.progress.state("working");
+      showMessages(this.api, this.chat); // the repair is told in the chat
     } else if (frame.type === "job.completed" || frame.type === "job.failed") {
       this.finish(frame.job_id);
     }

@@ -75,9 +75,11 @@ export class Parameters {
   }
 
   slider(id, parameter) {
+    // The range before the value: a value outside the default 0..100 would be clamped.
     const input = el("input", {
-      id, type: "range", name: parameter.name, value: parameter.value,
+      id, type: "range", name: parameter.name,
       min: parameter.min ?? 0, max: parameter.max ?? Math.max(1, parameter.value * 2), step: parameter.step ?? "any",
+      value: parameter.value,
     });
     const shown = el("output", { for: id }, String(parameter.value));
     input.addEventListener("input", () => { shown.textContent = input.value; });

@@ -7,7 +7,6 @@ const STAGES = {
   qa: "Checking the mesh",
   export: "Exporting STL, GLB, 3MF and a preview",
   store: "Storing the files",
-  repair: "Repairing the mesh",
 };
 const KEEP = 40; // lines shown; older ones scroll away
 
@@ -24,6 +23,7 @@ export function describe(frame) {
     case "job.progress": return STAGES[frame.stage] || `Stage: ${frame.stage}`;
     case "job.completed": return "Completed";
     case "job.failed": return `Failed at ${frame.stage}: ${frame.reason}`;
+    case "job.repair": return `Repair ${frame.attempt}: ${frame.stage} failed (${frame.reason}); the backend is asked to fix the SCAD`;
     case "error": return `Refused: ${frame.detail}`;
     default: return frame.type;
   }
