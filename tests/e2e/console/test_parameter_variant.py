@@ -28,6 +28,7 @@ def test_a_slider_change_shows_a_variant(console: Console) -> None:
     assert slider.input_value() == "160"
     assert (slider.get_attribute("min"), slider.get_attribute("max")) == ("80", "1000")
     before = measured(console)
+    console.page.locator("#parameters").scroll_into_view_if_needed()
     console.screenshot("console-parameters.png")
 
     slider.fill("200")

@@ -39,6 +39,7 @@ def test_a_prompt_becomes_a_model_a_highlighted_part_and_an_stl(console: Console
     assert model_share > 0.05, f"only {model_share:.1%} of the view's centre is the model"
     assert share(drawn, is_background, CORNER) > 0.95, "the corner should be background"
     assert share(drawn, is_highlight, CENTRE) == 0
+    assert console.overflow() == 0  # 1280 x 720 reads without sideways scrolling
     console.screenshot("console.png")
 
     size = console.page.inner_text("#model-size")

@@ -1,6 +1,7 @@
 // A job's parameters as sliders and choices. A change (after a short pause, so a run of
 // arrow-key steps makes one variant) posts a variant of the job; the new job is followed
-// until it ends. When the server has no parameters route (404), the section stays hidden.
+// until it ends. When the server has no parameters route (404), the section stays hidden;
+// SCAD whose parameters cannot be read (422) says so there.
 
 import { ApiError } from "./api.js";
 import { $, clear, el } from "./dom.js";
@@ -32,8 +33,10 @@ export class Parameters {
     try {
       listed = await this.api.call("GET", `/jobs/${job.id}/parameters`);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return;
-      throw error;
+      if (error instanceof ApiError && error.status === 404) return; // no such route here
+      $("parameters").hidden = false;
+      $("parameter-status").textContent = `No parameters to change: ${error.detail || error.message}`;
+      return;
     }
     if (!listed.length || this.job !== job) return;
     const form = $("parameter-form");
