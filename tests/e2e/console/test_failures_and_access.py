@@ -39,8 +39,9 @@ def test_everything_is_reachable_by_keyboard(console: Console) -> None:
     console.tab_to("#signin-password").type(PASSWORD)
     console.page.keyboard.press("Enter")
     console.page.wait_for_selector("#app-view:not([hidden]) #chat-title:text-is('New chat')")
+    console.tab_to("#prompt-send")
     console.tab_to("#prompt-text").type("a 160 mm quadcopter frame")
-    console.tab_to("#prompt-send").press("Enter")
+    console.page.keyboard.press("Enter")  # sends; Shift+Enter would start a new line
     assert console.wait_until_done() == "completed"
     console.loaded_job()
     console.tab_to("#part-list button.part").press("Space")

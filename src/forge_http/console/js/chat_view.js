@@ -22,6 +22,12 @@ export class ChatView {
     this.ended = new Map(); // runpod id -> its end frame, until its POST is answered
     this.finished = new Set(); // job ids already shown
     $("prompt-form").addEventListener("submit", (event) => { event.preventDefault(); this.prompt(); });
+    $("prompt-text").addEventListener("keydown", (event) => { // Enter sends, Shift+Enter breaks the line
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.prompt();
+      }
+    });
     $("scad-render").addEventListener("click", () => this.renderScad());
   }
 
@@ -128,7 +134,8 @@ export class ChatView {
   async follow(job) {
     this.progress.state("working");
     this.progress.add(`Job ${job.id.slice(0, 8)} queued`);
-    while (this.chat && !this.finished.has(job.id)) {
+    const chat = this.chat;
+    while (this.chat === chat && !this.finished.has(job.id)) {
       const current = await this.api.call("GET", `/jobs/${job.id}`);
       if (TERMINAL.includes(current.status)) return this.finish(job.id);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
