@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
+import threading
 from typing import Any
 
 import openscad_lalr_parser as scad
@@ -15,6 +17,8 @@ from forge_core.errors import InvalidInput
 from forge_core.scad_header import Literal, ScadAssignment, ScadComment, ScadHeader, ScadItem
 
 _DECLARATIONS = (nodes.ModuleDeclaration, nodes.FunctionDeclaration)
+#: sys.stdout is one for the process: parses in threads take turns redirecting it.
+_PRINTS = threading.Lock()
 
 
 class LalrScadParser:
@@ -26,12 +30,19 @@ class LalrScadParser:
     def header(self, source: str) -> ScadHeader:
         """The header's assignments and comments; InvalidInput quoting the syntax error."""
         printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):  # the library prints its syntax errors
-            tree = scad.getASTfromString(source, include_comments=True)
+        try:
+            with (
+                _PRINTS,
+                contextlib.redirect_stdout(printed),
+            ):  # the library prints its syntax errors
+                tree = scad.getASTfromString(source, include_comments=True)
+        except RecursionError:  # its tree walks recurse: a value nested thousands deep
+            raise InvalidInput("scad_code", "the SCAD is nested too deeply to read") from None
         if tree is None:
             message = printed.getvalue().strip().splitlines()
             where = message[0].removeprefix("Syntax error in <string> at ") if message else ""
-            raise InvalidInput("scad_code", f"the SCAD does not parse: syntax error at {where}")
+            problem = f"the SCAD does not parse: syntax error at {where.rstrip(':')}"
+            raise InvalidInput("scad_code", problem)
         items: list[ScadItem] = []
         seen: set[str] = set()
         reassigned: set[str] = set()
@@ -88,11 +99,12 @@ def _literal(expr: Any) -> Literal | None:
 
 
 def _number(expr: Any) -> float | None:
-    if isinstance(expr, nodes.NumberLiteral):
-        return float(expr.val)
-    if isinstance(expr, nodes.UnaryMinusOp) and isinstance(expr.expr, nodes.NumberLiteral):
-        return -float(expr.expr.val)
-    return None
+    """A number literal (negated or not); None for anything else, or one past a float."""
+    negative = isinstance(expr, nodes.UnaryMinusOp)
+    literal = expr.expr if negative else expr
+    if not isinstance(literal, nodes.NumberLiteral) or not math.isfinite(float(literal.val)):
+        return None
+    return -float(literal.val) if negative else float(literal.val)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}

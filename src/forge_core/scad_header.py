@@ -59,5 +59,6 @@ class ScadParser(Protocol):
 
     def header(self, source: str) -> ScadHeader:
         """The source's header (see the module docstring). Raises InvalidInput naming
-        ``scad_code`` with the line and column when the source does not parse."""
+        ``scad_code`` with the line and column when the source does not parse.
+        Synchronous (pure CPU) and safe to call from a thread."""
         ...

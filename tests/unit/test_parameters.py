@@ -144,3 +144,21 @@ def test_the_rewrite_changes_only_the_named_assignments() -> None:
     ]
     again = read(changed)
     assert (again["length"].value, again["name"].value) == (75.5, 'say "hi"\\')
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("a = " + "(" * 5000 + "1" + ")" * 5000 + ";", "nested too deeply"),
+        ("a = " + "-" * 3000 + "1;", "nested too deeply"),
+        ("\x00", "syntax error at line 1, column 1"),
+    ],
+)
+def test_hostile_source_is_invalid_input_not_a_crash(source: str, words: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        LalrScadParser().header(source)
+    assert words in caught.value.detail and not caught.value.detail.endswith(":")
+
+
+def test_a_number_past_a_float_is_not_a_parameter() -> None:
+    assert list(read("huge = 1e400;\nsmall = -2;\n")) == ["small"]
