@@ -74,9 +74,10 @@ def playwright_driver() -> Iterator[object]:
 
 @pytest.fixture
 def console(
-    server: Server, playwright_driver: object, tmp_path: Path, request: pytest.FixtureRequest
+    playwright_driver: object, server: Server, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Console]:
-    """A fresh browser profile at 1280x720 on the console's sign-in page."""
+    """A page in a fresh browser profile, 1280 x 720 unless the test parametrizes the size
+    (the browser first: without one, the test skips before a server starts)."""
     size = getattr(request, "param", {"width": 1280, "height": 720})
     context = playwright_driver.chromium.launch_persistent_context(  # type: ignore[attr-defined]
         str(tmp_path / "profile"),

@@ -86,3 +86,14 @@ def test_the_tokens_are_kept_as_documented(console: Console) -> None:
     console.page.wait_for_selector("#signin-view:not([hidden])")
     assert console.page.evaluate("() => sessionStorage.length") == 0
     console.assert_clean()
+
+
+def test_a_spent_refresh_token_leads_back_to_sign_in(console: Console) -> None:
+    console.open()
+    console.register()
+    console.page.evaluate("() => sessionStorage.setItem('forge.refresh_token', 'spent.token')")
+    console.page.reload()
+    console.page.wait_for_selector("#signin-view:not([hidden])")
+    assert console.page.evaluate("() => sessionStorage.length") == 0
+    # The browser reports the refused refresh (a 401) in its console; nothing else.
+    assert len(console.problems) == 1 and "401" in console.problems[0], console.problems

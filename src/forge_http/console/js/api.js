@@ -44,6 +44,7 @@ export class Api {
       await this.refresh();
       return true;
     } catch {
+      this.forget(); // spent or revoked: sign in again
       return false;
     }
   }
@@ -64,6 +65,12 @@ export class Api {
   forget() {
     this.access = null;
     sessionStorage.removeItem(REFRESH_KEY);
+  }
+
+  // The login is over (its refresh token spent or revoked): back to the sign-in page.
+  ended() {
+    this.forget();
+    this.onSignedOut("Your sign-in has ended; please sign in again.");
   }
 
   // One refresh at a time: refresh tokens rotate, and replaying one ends the login.
@@ -98,8 +105,7 @@ export class Api {
       try {
         await this.refresh();
       } catch {
-        this.forget();
-        this.onSignedOut();
+        this.ended();
         throw new ApiError(401, "Your sign-in has ended; please sign in again.");
       }
       return this.send(method, path, body, { anonymous, retried: true });

@@ -46,17 +46,20 @@ export class JobView {
     this.status("Loading the model…");
     const assets = await this.api.call("GET", `/assets?job_id=${job.id}&limit=200`);
     const metas = await this.metasOf(assets);
+    if (this.job !== job) return; // another job was opened meanwhile
     const whole = metas.find((meta) => !meta.part_name && !meta.component_of) || null;
     this.files = this.wholeFiles(assets, whole);
     this.showDownloads();
     this.showParts(metas.filter((meta) => meta.part_name), assets);
     this.showSize(job.qa);
     await this.parameters.load(job);
+    if (this.job !== job) return;
     if (!this.files.glb) {
       this.status("This job has no GLB to show.", "failed");
       return;
     }
     const glb = await (await this.content(this.files.glb)).arrayBuffer();
+    if (this.job !== job) return;
     await this.viewer.show(glb);
     this.status("");
     $("viewer").dataset.loaded = job.id;

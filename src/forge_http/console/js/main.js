@@ -9,7 +9,7 @@ import { Progress } from "./progress.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatView } from "./chat_view.js";
 
-const api = new Api(() => showSignIn());
+const api = new Api((message) => showSignIn(message));
 const progress = new Progress();
 const parameters = new Parameters(api, (variant) => chatView.follow(variant));
 const jobView = new JobView(api, new Viewer($("model-canvas")), parameters);

@@ -57,7 +57,8 @@ export class ChatSocket {
       try {
         await this.api.refresh();
       } catch {
-        return; // the Api has signed the page out
+        this.api.ended();
+        return;
       }
     }
     const wait = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
