@@ -11,6 +11,7 @@ from tests.e2e.console.pages import PASSWORD, Console, changed
 pytestmark = pytest.mark.e2e
 BROKEN_SCAD = "// a missing bracket\ncube([10, 10, 10);\n"
 PHONE = {"width": 390, "height": 844}
+TOO_LONG_SCAD = "cube([300, 10, 10]);  // longer than the 256 mm build volume\n"
 
 
 def test_a_failing_scad_shows_its_reason(console: Console) -> None:
@@ -29,6 +30,21 @@ def test_a_failing_scad_shows_its_reason(console: Console) -> None:
     assert failed_line.startswith("Failed at render: ") and "line 2" in failed_line
     console.page.evaluate("() => document.getElementById('viewer').scrollTo(0, 0)")
     console.screenshot("console-failed.png")
+    console.assert_clean()
+
+
+def test_a_part_that_fails_qa_shows_the_failed_check(console: Console) -> None:
+    console.open()
+    console.register()
+    console.page.click("#scad-panel summary")
+    console.page.fill("#scad-source", TOO_LONG_SCAD)
+    console.page.click("#scad-render")
+    state = console.wait_until_done()
+    assert state.startswith("failed: qa failed"), state
+    assert console.page.inner_text("#qa-verdict") == "Failed"
+    failed = console.page.locator("#qa-report tr.bad").all_inner_texts()
+    assert len(failed) == 1 and "build_volume" in failed[0] and "✗ hard" in failed[0]
+    assert console.page.locator("#qa-report tr.ok").count() >= 3  # the checks that passed
     console.assert_clean()
 
 

@@ -15,6 +15,8 @@ from tests.e2e.console.pages import Console, is_background, is_highlight, share
 pytestmark = pytest.mark.e2e
 CENTRE = (0.3, 0.3, 0.7, 0.7)  # where a framed model sits in the view
 CORNER = (0.0, 0.0, 0.08, 0.08)  # where it does not
+#: How the other downloads begin: GLB's magic, 3MF is a zip, the SCAD, a PNG.
+MAGIC = {"glb": b"glTF", "3mf": b"PK\x03\x04", "scad": b"// Quadcopter frame", "png": b"\x89PNG"}
 
 
 def test_a_prompt_becomes_a_model_a_highlighted_part_and_an_stl(console: Console) -> None:
@@ -63,6 +65,11 @@ def test_a_prompt_becomes_a_model_a_highlighted_part_and_an_stl(console: Console
     mesh = trimesh.load(io.BytesIO(download.path().read_bytes()), file_type="stl")
     assert mesh.is_watertight and mesh.volume > 0
     assert [round(float(v), 1) for v in sorted(mesh.extents)] == [3.0, 138.3, 138.3]
+
+    for kind, start in MAGIC.items():
+        with console.page.expect_download() as waiting:
+            console.page.click(f"#downloads button[data-download={kind}]")
+        assert waiting.value.path().read_bytes().startswith(start), kind
 
     console.page.click("#scad-panel summary")
     assert console.page.input_value("#scad-source").startswith("// Quadcopter frame")
