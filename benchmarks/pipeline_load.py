@@ -1,8 +1,8 @@
 """The 3D pipeline under load: 20 quadcopter jobs at once on the real ``forge serve``.
 
-    python benchmarks/pipeline_load.py [--jobs 20] [--workers 1,2,4] [--idle 5]
+    python benchmarks/pipeline_load.py [--jobs 20] [--workers 1,2,4] [--renderers manifold,openscad]
 
-For each worker count it starts ``forge serve`` (embedded defaults: SQLite and local
+For each renderer and worker count it starts ``forge serve`` (embedded defaults: SQLite and local
 objects in a temporary folder, ``FORGE_PIPELINE_WORKERS`` set), registers and logs in a
 user, makes a session and a chat, and creates the jobs (pending) with the template
 backend's quadcopter SCAD in ``spec.scad_code``. Then:
@@ -14,9 +14,10 @@ backend's quadcopter SCAD in ``spec.scad_code``. Then:
 
 Meanwhile the server's memory is sampled every 20 ms from /proc: its own RSS (VmRSS,
 and VmHWM, the kernel's peak) and, separately, the summed RSS of its child processes
-(the ``openscad`` renders). Reported: wall time (first start to last completion, by the
-server's own timestamps), jobs/min, per-job latency, successes, health latency idle
-against under load (p50, p99, max, and how many probes took over 100 ms), peak memory.
+(the ``openscad`` renders, or the Manifold render workers). Reported: wall time (first
+start to last completion, by the server's own timestamps), jobs/min, per-job latency,
+successes, health latency idle against under load (p50, p99, max, and how many probes
+took over 100 ms), peak memory.
 Exit status: 0 when every job succeeded, 1 otherwise, 2 on a setup failure.
 """
 
@@ -58,6 +59,7 @@ SLOW_MS = 100.0
 
 @dataclass
 class Outcome:
+    renderer: str
     workers: int
     jobs: list[dict[str, Any]]
     wall: float  # first start to last completion, server clock
@@ -68,6 +70,10 @@ class Outcome:
     memory: MemorySampler
     load_avg: float
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.renderer}, {self.workers}"
 
     @property
     def succeeded(self) -> int:
@@ -134,12 +140,14 @@ def wait_until_ended(
     raise BenchError(f"the jobs did not end within {limit:g} s")
 
 
-def run_once(workers: int, args: argparse.Namespace, scad: str, tmp: Path) -> Outcome:
-    folder = tmp / f"workers-{workers}"
+def run_once(
+    renderer: str, workers: int, args: argparse.Namespace, scad: str, tmp: Path
+) -> Outcome:
+    folder = tmp / f"{renderer}-{workers}"
     folder.mkdir()
     port = free_port()
     argv = [forge_executable(), "serve", f"--port={port}"]
-    env = {"FORGE_PIPELINE_WORKERS": str(workers)}
+    env = {"FORGE_PIPELINE_WORKERS": str(workers), "FORGE_RENDERER": renderer}
     server = start_server(f"forge-{workers}", argv, port, folder, extra_env=env)
     try:
         token, session, ids = prepare(server, args.jobs, scad)
@@ -164,6 +172,7 @@ def run_once(workers: int, args: argparse.Namespace, scad: str, tmp: Path) -> Ou
     last = max(_seconds(j["completed_at"]) for j in jobs)
     errors = sorted({str(j["error"]) for j in jobs if j["status"] != "succeeded"})
     return Outcome(
+        renderer=renderer,
         workers=workers,
         jobs=jobs,
         wall=last - first,
@@ -196,33 +205,34 @@ def latency_cells(samples: list[float | None]) -> str:
 
 def report(outcomes: list[Outcome], jobs: int) -> None:
     print(f"\n{jobs} quadcopter jobs started at once; health probed every ~50 ms\n")
-    print("| workers | succeeded | wall s | jobs/min | job latency p50 / max s | load 1 min |")
+    print("| renderer, workers | succeeded | wall s | jobs/min | job latency p50 / max s "
+          "| load 1 min |")  # fmt: skip
     print("|---:|---:|---:|---:|---|---:|")
     for o in outcomes:
         lat = o.latencies
         print(
-            f"| {o.workers} | {o.succeeded}/{len(o.jobs)} | {o.wall:.1f} "
+            f"| {o.name} | {o.succeeded}/{len(o.jobs)} | {o.wall:.1f} "
             f"| {60 * len(o.jobs) / o.wall:.0f} "
             f"| {statistics.median(lat):.1f} / {max(lat):.1f} | {o.load_avg:.1f} |"
         )
     print("\n| workers | health | p50 ms | p99 ms | max ms | over 100 ms |")
     print("|---:|---|---:|---:|---:|---:|")
     for o in outcomes:
-        print(f"| {o.workers} | idle (baseline) | {latency_cells(o.idle)} |")
-        print(f"| {o.workers} | under load | {latency_cells(o.load)} |")
+        print(f"| {o.name} | idle (baseline) | {latency_cells(o.idle)} |")
+        print(f"| {o.name} | under load | {latency_cells(o.load)} |")
     print("\n| workers | server RSS idle MiB | server RSS peak MiB | VmHWM MiB "
           "| renders peak MiB (most at once) | server + renders peak MiB |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|")
     for o in outcomes:
         m = o.memory
         print(
-            f"| {o.workers} | {o.idle_rss / 1024:.0f} | {m.server_peak / 1024:.0f} "
+            f"| {o.name} | {o.idle_rss / 1024:.0f} | {m.server_peak / 1024:.0f} "
             f"| {o.hwm / 1024:.0f} | {m.children_peak / 1024:.0f} ({m.most_children}) "
             f"| {m.total_peak / 1024:.0f} |"
         )
     for o in outcomes:
         for error in o.errors:
-            print(f"workers={o.workers}: a job failed: {error}")
+            print(f"{o.name}: a job failed: {error}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -230,6 +240,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=20, help="jobs started at once")
     parser.add_argument(
         "--workers", default="2", help="FORGE_PIPELINE_WORKERS values, comma-separated"
+    )
+    parser.add_argument(
+        "--renderers", default="manifold,openscad", help="FORGE_RENDERER values, comma-separated"
     )
     parser.add_argument("--idle", type=float, default=5, help="seconds of idle baseline")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between probes")
@@ -245,11 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="forge-load-") as tmp_name:
         try:
-            for workers in counts:
-                outcome = run_once(workers, args, scad, Path(tmp_name))
-                outcomes.append(outcome)
-                print(f"  workers={workers}: {outcome.succeeded}/{args.jobs} succeeded "
-                      f"in {outcome.wall:.1f} s", flush=True)  # fmt: skip
+            for renderer in args.renderers.split(","):
+                for workers in counts:
+                    outcome = run_once(renderer, workers, args, scad, Path(tmp_name))
+                    outcomes.append(outcome)
+                    print(f"  {outcome.name}: {outcome.succeeded}/{args.jobs} succeeded "
+                          f"in {outcome.wall:.1f} s", flush=True)  # fmt: skip
         except BenchError as exc:
             print(f"pipeline_load: {exc}", file=sys.stderr)
             return 2

@@ -38,6 +38,7 @@ from forge_core.commands import NewChat, NewSession
 from forge_core.entities import ChatEvent, User, utc_now
 from forge_core.inference import JobInput
 from forge_core.qa import qa_report
+from forge_core.render_request import RenderRequest
 from forge_core.services import ChatEvents, Chats, JobRunner, Jobs, Sessions
 
 PIPELINE_STAGES = ("render", "qa", "export", "store")
@@ -58,7 +59,7 @@ async def one_round(
         times[stage] = time.monotonic() - started
         return result
 
-    stl = (await timed("render", lambda: OpenSCADRenderer().render(scad))).mesh
+    stl = (await timed("render", lambda: OpenSCADRenderer().render(RenderRequest(scad)))).mesh
 
     async def check() -> bool:
         return qa_report(await kit.inspect(stl), requirements=requirements).passed

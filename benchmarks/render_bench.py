@@ -30,6 +30,7 @@ from pathlib import Path
 import anyio
 
 from forge_adapters.openscad import OpenSCADRenderer
+from forge_core.render_request import RenderRequest
 
 HERE = Path(__file__).parent
 SCAD = (HERE.parent / "tests" / "contract" / "scad" / "quadcopter.scad").read_text()
@@ -64,7 +65,7 @@ def describe(mesh: bytes) -> str:
 def openscad(fn: int) -> tuple[float, bytes]:
     source = SCAD.replace("$fn = 24;", f"$fn = {fn};")
     started = time.monotonic()
-    result = anyio.run(OpenSCADRenderer().render, source)
+    result = anyio.run(OpenSCADRenderer().render, RenderRequest(source))
     return time.monotonic() - started, result.mesh
 
 

@@ -33,6 +33,7 @@ from forge_core.entities import (
 )
 from forge_core.inference import InferenceBackend as InferenceBackend
 from forge_core.inference import RunState as RunState
+from forge_core.render_request import RenderRequest as RenderRequest
 
 E = TypeVar("E", bound=OwnedEntity)
 T = TypeVar("T")
@@ -307,18 +308,28 @@ class RenderResult:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class RendererInfo:
+    """Which engine renders, and its version (as health reports them)."""
+
+    engine: str  # "manifold" | "openscad"
+    version: str
+
+
 class Renderer(Protocol):
     """Turns SCAD source (untrusted: from an LLM or a client) into a mesh."""
 
-    async def render(self, scad: str, defines: Mapping[str, str] | None = None) -> RenderResult:
-        """Render ``scad`` to a binary STL, within the adapter's time, memory and output
-        limits, reading no file outside its vetted library. ``defines`` set top-level
-        string variables before rendering (OpenSCAD's ``-D name="value"``), as the
-        pipeline does to render one named part alone; names must be identifiers.
-        Raises InvalidInput (naming the line) for a file reference the sandbox refuses,
-        RenderFailed (quoting the renderer's error and its line) for SCAD that does not
-        render or renders to nothing, RenderLimitExceeded when a limit stops it, and
-        Unavailable("renderer not installed") when the renderer is missing."""
+    async def render(self, request: RenderRequest) -> RenderResult:
+        """Render ``request.source`` to a binary STL, within the adapter's time, memory and
+        output limits, reading no file outside its vetted library, with the request's
+        parameters set and, if it names one, only that part drawn (the adapter decides
+        how). Raises InvalidInput (naming the line) for a file reference the sandbox
+        refuses, RenderFailed (quoting the renderer's error and its line) for SCAD that
+        does not render or renders to nothing, RenderLimitExceeded when a limit stops it,
+        and Unavailable("renderer not installed") when the renderer is missing."""
+
+    async def about(self) -> RendererInfo:
+        """The engine and its version; Unavailable("renderer not installed") if missing."""
 
 
 class EventLog(Protocol):

@@ -42,6 +42,7 @@ def create_app(container: Application | None = None) -> Litestar:
         app.state.services = services = await ServiceSet.resolve(container)
         gateways = container.gateways
         app.state.health = await resolve_checks(gateways)
+        app.state.renderer = await resolved(gateways.renderer)
         app.state.status_gauges = StatusGauges(
             await resolved(gateways.repository), await resolved(gateways.run_store)
         )

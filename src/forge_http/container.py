@@ -61,6 +61,7 @@ from forge_http.gateway_factories import (
     lease_owner,
     local_object_store,
     open_engine,
+    open_manifold_renderer,
     open_openai_backend,
     open_supabase_http,
     openscad_renderer,
@@ -139,7 +140,11 @@ class Gateways(containers.DeclarativeContainer):
         local=providers.Singleton(local_object_store, core.settings),
         s3=providers.Singleton(s3_object_store, core.settings),
     )
-    renderer = providers.Singleton(openscad_renderer, core.settings)
+    renderer = providers.Selector(
+        core.settings.provided.renderer,
+        manifold=providers.Resource(open_manifold_renderer, core.settings),
+        openscad=providers.Singleton(openscad_renderer, core.settings),
+    )
     mesh_kit = providers.Singleton(TrimeshKit)
     scad_parser = providers.Singleton(LalrScadParser)
     supabase_http = providers.Resource(open_supabase_http)

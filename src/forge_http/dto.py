@@ -150,10 +150,16 @@ class MessageResult(msgspec.Struct):
     message: str
 
 
+class RendererOut(msgspec.Struct):
+    engine: str
+    version: str
+
+
 class HealthOut(msgspec.Struct):
     status: str
     version: str
     checks: dict[str, str] = {}
+    renderer: RendererOut | None = None
 
 
 class RunQueuedOut(msgspec.Struct):

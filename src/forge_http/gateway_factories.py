@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import httpx
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forge_adapters.json_api import RetryPolicy
 from forge_adapters.local_auth import load_or_create_secret
+from forge_adapters.manifold import ManifoldLimits, ManifoldRenderer
 from forge_adapters.objectstore_local import LocalObjectStore
 from forge_adapters.objectstore_s3 import S3ObjectStore
 from forge_adapters.openai_backend import OpenAIBackend, OpenAIConfig
@@ -102,6 +103,17 @@ def s3_object_store(settings: Settings) -> S3ObjectStore:
     return S3ObjectStore(
         settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
+
+
+def open_manifold_renderer(settings: Settings) -> Iterator[ManifoldRenderer]:
+    """The Manifold worker pool, warmed at start-up; its workers end at shutdown."""
+    limits = ManifoldLimits(timeout=settings.render_timeout, workers=settings.render_workers)
+    renderer = ManifoldRenderer(library=settings.scad_library, limits=limits)
+    renderer.start()
+    try:
+        yield renderer
+    finally:
+        renderer.close()
 
 
 def openscad_renderer(settings: Settings) -> OpenSCADRenderer:

@@ -19,7 +19,7 @@ import anyio
 
 from forge_core.entities import Session
 from forge_core.errors import NotFound
-from forge_core.ports import ObjectStore, Repository
+from forge_core.ports import ObjectStore, Renderer, Repository
 
 log = logging.getLogger("forge.health")
 
@@ -89,6 +89,15 @@ def backend_check(backend: object) -> Check:
     return check
 
 
+def renderer_check(renderer: Renderer) -> Check:
+    """The render engine is installed (its version is known without rendering)."""
+
+    async def check() -> None:
+        await renderer.about()
+
+    return check
+
+
 def redis_check(redis: Any) -> Check:
     """Redis answers a PING (only where the bus or the rate limits use it)."""
 
@@ -110,6 +119,7 @@ async def resolve_checks(gateways: Any) -> HealthChecks:
         "database": database_check(await resolved(gateways.repository)),
         "object_store": object_store_check(await resolved(gateways.object_store)),
         "inference_backend": backend_check(await resolved(gateways.inference)),
+        "renderer": renderer_check(await resolved(gateways.renderer)),
     }
     settings = gateways.core.settings()
     if "redis" in (settings.event_bus, settings.rate_limit_store):

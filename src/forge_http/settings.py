@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     auto_migrate: bool | None = None
+    renderer: Literal["manifold", "openscad"] = "manifold"
     render_timeout: float = Field(120.0, gt=0, le=3600)
+    # Warm Manifold render workers per replica (each a process of ~60 MB).
+    render_workers: int = Field(2, ge=1, le=32)
     pipeline_workers: int = Field(2, ge=1, le=64)
     # How many times SCAD from a generate_scad run that fails is sent back to be repaired.
     repair_attempts: int = Field(2, ge=0, le=5)

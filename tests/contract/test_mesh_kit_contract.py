@@ -1,13 +1,12 @@
 """The MeshKit contract: every mesh kit passes this suite (the trimesh one so far).
 
-Every template backend model is rendered once per session by the real OpenSCAD
+Every template backend model is rendered once per session by the real Manifold
 renderer (at ``$fn = 16`` to keep it quick), then measured, checked by the core's QA,
 exported and previewed. Hand-written meshes cover what a renderer never makes."""
 
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from typing import Any
 
@@ -16,20 +15,18 @@ import pytest
 import trimesh
 from PIL import Image
 
+from forge_adapters.manifold import ManifoldRenderer
 from forge_adapters.mesh import TrimeshKit
-from forge_adapters.openscad import OpenSCADRenderer
 from forge_adapters.template_backend import execute
 from forge_adapters.template_backend.scad import FN
 from forge_core.errors import InvalidInput
 from forge_core.inference import JobInput
 from forge_core.ports import MeshKit
 from forge_core.qa import qa_report
+from forge_core.render_request import RenderRequest
 from tests.contract.meshes import binary_stl, box, inside_out
 
 pytestmark = pytest.mark.anyio
-needs_openscad = pytest.mark.skipif(
-    shutil.which("openscad") is None, reason="openscad is not installed (apt-get install openscad)"
-)
 
 #: name -> (the generate_scad request, how its parameters answer the QA's size keys)
 MODELS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
@@ -63,14 +60,16 @@ class Rendered:
 @pytest.fixture(scope="session")
 async def rendered() -> dict[str, Rendered]:
     """Every model, rendered once for the session."""
-    if shutil.which("openscad") is None:
-        pytest.skip("openscad is not installed")
-    renderer = OpenSCADRenderer()
+    renderer = ManifoldRenderer()
     models = {}
-    for name, (request, sizes) in MODELS.items():
-        output = execute(JobInput.create("generate_scad", requirements_json=request))
-        scad = output["scad_code"].replace(f"$fn = {FN};", "$fn = 16;")
-        models[name] = Rendered((await renderer.render(scad)).mesh, output, sizes)
+    try:
+        for name, (request, sizes) in MODELS.items():
+            output = execute(JobInput.create("generate_scad", requirements_json=request))
+            scad = output["scad_code"].replace(f"$fn = {FN};", "$fn = 16;")
+            mesh = (await renderer.render(RenderRequest(scad))).mesh
+            models[name] = Rendered(mesh, output, sizes)
+    finally:
+        renderer.close()
     return models
 
 
@@ -85,7 +84,6 @@ class MeshKitContract:
     def kit(self) -> MeshKit:
         raise NotImplementedError
 
-    @needs_openscad
     @pytest.mark.parametrize("name", list(MODELS))
     async def test_template_models_are_sound_and_pass_qa(
         self, kit: MeshKit, rendered: dict[str, Rendered], name: str
@@ -103,7 +101,6 @@ class MeshKitContract:
             f"dimension:{key}" for key in model.requirements["dimensions_mm"]
         }
 
-    @needs_openscad
     @pytest.mark.parametrize("name", list(MODELS))
     @pytest.mark.parametrize("format", ["stl", "glb", "3mf"])
     async def test_exports_load_back_with_the_same_shape(
@@ -121,7 +118,6 @@ class MeshKitContract:
         if format == "glb":
             assert data[:4] == b"glTF"
 
-    @needs_openscad
     @pytest.mark.parametrize("name", list(MODELS))
     async def test_the_preview_is_a_png_showing_the_model(
         self, kit: MeshKit, rendered: dict[str, Rendered], name: str

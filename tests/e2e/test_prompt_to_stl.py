@@ -1,5 +1,6 @@
 """A prompt all the way to a printable STL, on the embedded defaults (template backend,
-SQLite, local files): ``forge serve`` as a process, a real WebSocket client on the chat.
+SQLite, local files, the Manifold renderer, and no ``openscad`` on PATH): ``forge serve``
+as a process, a real WebSocket client on the chat.
 
 process_requirements then generate_scad (both ``sync``) end in a pipeline job that
 succeeds; its STL, downloaded through the API, loads in trimesh as a watertight model of
@@ -9,6 +10,7 @@ run's and the job's events in order."""
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,15 @@ def run(api: httpx.Client, chat_id: str, body: dict[str, Any]) -> dict[str, Any]
 
 
 def test_a_prompt_becomes_a_downloaded_watertight_stl(tmp_path: Path) -> None:
+    """With no ``openscad`` on PATH: the embedded renderer is pip's alone."""
+    no_openscad = tmp_path / "bin"
+    no_openscad.mkdir()
+    assert shutil.which("openscad", path=str(no_openscad)) is None
     with (
-        forge_server(tmp_path) as base,
+        forge_server(tmp_path, {"PATH": str(no_openscad)}) as base,
         httpx.Client(base_url=f"{base}/api/v1", timeout=60) as api,
     ):
+        assert api.get("/health").json()["renderer"]["engine"] == "manifold"
         chat_id = sign_in(api)
         with subscribed(socket_url(api, chat_id)) as ws:
             asked = run(api, chat_id, {"action": "process_requirements", "content": ASK})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -162,10 +164,27 @@ async def test_metrics_token_when_set(tmp_path: Path) -> None:
 async def test_health_reports_each_dependency_and_no_settings(client: Client) -> None:
     body = (await client.get("/health")).json()
     assert body["status"] == "ok" and body["version"]
-    assert body["checks"] == {"database": "ok", "object_store": "ok", "inference_backend": "ok"}
+    assert body["checks"] == {
+        "database": "ok",
+        "object_store": "ok",
+        "inference_backend": "ok",
+        "renderer": "ok",
+    }
+    assert body["renderer"] == {"engine": "manifold", "version": version("openscad-evaluator")}
     text = json.dumps(body)
     for secret in ("sqlite", "forge.db", "test-secret", "forge-data", "objects", "http"):
         assert secret not in text
+
+
+async def test_health_names_openscad_when_it_is_chosen(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, object_store="memory", renderer="openscad")
+    async with AsyncTestClient(create_app(build_container(settings))) as client:
+        body = (await client.get("/api/v1/health")).json()
+    if shutil.which("openscad") is None:  # the answer says so, and the check is degraded
+        assert body["renderer"] is None and body["checks"]["renderer"] == "degraded"
+    else:
+        assert body["renderer"]["engine"] == "openscad"
+        assert body["renderer"]["version"][:4].isdigit()  # "2021.01"
 
 
 async def test_health_is_degraded_when_a_check_fails(tmp_path: Path) -> None:

@@ -19,15 +19,15 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
 
 from forge_adapters.openscad.sandbox import vet_scad
-from forge_core.errors import InvalidInput, RenderFailed, RenderLimitExceeded, Unavailable
-from forge_core.ports import RenderResult
+from forge_core.errors import RenderFailed, RenderLimitExceeded, Unavailable
+from forge_core.ports import RendererInfo, RenderResult
+from forge_core.render_request import RenderRequest
 
 MiB = 1024 * 1024
 _LOG_READ_LIMIT = 64 * 1024
@@ -35,8 +35,6 @@ _MAX_WARNINGS = 50
 _FILE_NAME = re.compile(r'in file "?[^",]*model\.scad"?,')
 _OUT_OF_MEMORY = re.compile(r"bad_alloc|failed to map segment|annot allocate memory")
 _LINE = re.compile(r"\bline (\d+)")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_PLAIN_VALUE = re.compile(r"[^\"\\\x00-\x1f]{0,200}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +65,13 @@ class OpenSCADRenderer:
         self._library = library
         self._limits = limits or RenderLimits()
         self._executable = executable
+        self._version: str | None = None
 
-    async def render(self, scad: str, defines: Mapping[str, str] | None = None) -> RenderResult:
-        source = vet_scad(scad, self._library)
-        arguments = _define_arguments(defines or {})
+    async def render(self, request: RenderRequest) -> RenderResult:
+        source = vet_scad(request.source, self._library)
+        arguments: list[str] = []
+        for name, literal in request.assignments().items():
+            arguments += ["-D", f"{name}={literal}"]  # a list, no shell: nothing to escape
         executable = shutil.which(self._executable)
         if executable is None:
             raise Unavailable("renderer not installed")
@@ -79,6 +80,11 @@ class OpenSCADRenderer:
             return await anyio.to_thread.run_sync(run.render, abandon_on_cancel=True)
         finally:
             run.kill()  # a cancelled render stops now, not at its timeout
+
+    async def about(self) -> RendererInfo:
+        if self._version is None:
+            self._version = await anyio.to_thread.run_sync(_version_of, self._executable)
+        return RendererInfo("openscad", self._version)
 
 
 class _Run:
@@ -139,17 +145,19 @@ class _Run:
                 ) from None
 
 
-def _define_arguments(defines: Mapping[str, str]) -> list[str]:
-    """``-D name="value"`` for each define; names are identifiers, values plain text
-    (no quote, backslash or control character), so nothing but a string gets through."""
-    arguments: list[str] = []
-    for name, value in defines.items():
-        if not _IDENTIFIER.fullmatch(name):
-            raise InvalidInput("defines", f"{name!r} is not a variable name")
-        if not _PLAIN_VALUE.fullmatch(value):
-            raise InvalidInput("defines", f"the value of {name} must be plain text")
-        arguments += ["-D", f'{name}="{value}"']
-    return arguments
+def _version_of(executable: str) -> str:
+    """``openscad --version``'s number ("2021.01"); it prints to stderr."""
+    found = shutil.which(executable)
+    if found is None:
+        raise Unavailable("renderer not installed")
+    try:
+        done = subprocess.run(
+            [found, "--version"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Unavailable(f"the renderer cannot start: {exc}") from exc
+    text = (done.stderr + done.stdout).decode("utf-8", "replace").strip()
+    return text.rsplit(" ", 1)[-1] if text else "unknown"
 
 
 def _environment(folder: Path) -> dict[str, str]:

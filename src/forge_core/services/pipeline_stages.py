@@ -13,9 +13,10 @@ from uuid import UUID, uuid4
 
 from forge_core.entities import Asset, AssetMeta, Clock, Job, JsonObject, utc_now
 from forge_core.errors import ForgeError
-from forge_core.parts import PART_VARIABLE, part_names
+from forge_core.parts import part_names
 from forge_core.ports import MeshFacts, MeshKit, ObjectStore, Renderer, Repository
 from forge_core.qa import QAReport, qa_report
+from forge_core.render_request import RenderRequest
 from forge_core.storage_keys import asset_prefix
 
 CONTENT_TYPES = {
@@ -75,16 +76,15 @@ class Stages:
 
     async def render(self, model: Model) -> None:
         """The whole model, then each named part alone; a model with one part is that part."""
-        model.whole = (await _attempt("render", self.renderer.render(model.scad))).mesh
+        whole = RenderRequest(model.scad)
+        model.whole = (await _attempt("render", self.renderer.render(whole))).mesh
         names = part_names(model.scad)
         for name in names:
             if len(names) == 1:
                 model.parts[name] = model.whole
                 continue
-            result = await _attempt(
-                "render", self.renderer.render(model.scad, {PART_VARIABLE: name}), name
-            )
-            model.parts[name] = result.mesh
+            alone = RenderRequest(model.scad, part=name)
+            model.parts[name] = (await _attempt("render", self.renderer.render(alone), name)).mesh
 
     async def qa(self, model: Model) -> None:
         model.facts = await _attempt("qa", self.mesh.inspect(model.whole))

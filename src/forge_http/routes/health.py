@@ -9,7 +9,9 @@ from typing import Any
 
 from litestar import Request, get
 
-from forge_http.dto import HealthOut
+from forge_core.errors import Unavailable
+from forge_core.ports import Renderer
+from forge_http.dto import HealthOut, RendererOut
 from forge_http.openapi import PublicOperation
 from forge_http.security import PUBLIC
 
@@ -25,4 +27,14 @@ def forge_version() -> str:
 async def health(request: Request[Any, Any, Any]) -> HealthOut:
     checks = await request.app.state.health.report()
     status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
-    return HealthOut(status=status, version=forge_version(), checks=checks)
+    renderer = await renderer_info(request.app.state.renderer)
+    return HealthOut(status=status, version=forge_version(), checks=checks, renderer=renderer)
+
+
+async def renderer_info(renderer: Renderer) -> RendererOut | None:
+    """The engine and its version, or None where it is not installed."""
+    try:
+        info = await renderer.about()
+    except Unavailable:
+        return None
+    return RendererOut(engine=info.engine, version=info.version)
