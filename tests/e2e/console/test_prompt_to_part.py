@@ -68,7 +68,7 @@ def test_a_prompt_becomes_a_model_a_highlighted_part_and_an_stl(console: Console
 
     for kind, start in MAGIC.items():
         with console.page.expect_download() as waiting:
-            console.page.click(f"#downloads button[data-download={kind}]")
+            console.page.click(f"#downloads button[data-download='{kind}']")
         assert waiting.value.path().read_bytes().startswith(start), kind
 
     console.page.click("#scad-panel summary")
