@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from forge_http.console_files import console_router, console_url
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
 from forge_http.errors import EXCEPTION_HANDLERS, log_handled_error
@@ -29,6 +31,7 @@ from forge_http.swagger import swagger_assets, swagger_page
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; uploads have FORGE_MAX_UPLOAD_BYTES
+log = logging.getLogger("forge_http.app")
 
 
 def create_app(container: Application | None = None) -> Litestar:
@@ -44,6 +47,7 @@ def create_app(container: Application | None = None) -> Litestar:
         app.state.status_gauges = StatusGauges(
             await resolved(gateways.repository), await resolved(gateways.run_store)
         )
+        log.info("the console is at %s", console_url(settings.host, settings.port))
         try:
             async with (
                 supervising(services.supervisor),
@@ -57,7 +61,7 @@ def create_app(container: Application | None = None) -> Litestar:
     uploads = content_routes(settings.max_upload_bytes)  # its own body limit
     api = Router(path=API_PREFIX, route_handlers=[*ROUTES, uploads])
     app = Litestar(
-        route_handlers=[api, metrics_route(metrics_token), swagger_assets()],
+        route_handlers=[api, metrics_route(metrics_token), swagger_assets(), console_router()],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         middleware=[auth_middleware()],
