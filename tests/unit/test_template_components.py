@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,10 @@ PI_BOX = "an enclosure for a Raspberry Pi 4"
 
 
 def generated(text: str, **requirements: Any) -> dict[str, Any]:
-    found, _ = anyio.run(Retriever(MemoryCatalog()).for_request, None, text, requirements or None)
+    search = Retriever(MemoryCatalog()).for_request
+    # In a thread of its own: an async fixture of another test may hold this thread's loop.
+    with ThreadPoolExecutor(1) as thread:
+        found, _ = thread.submit(anyio.run, search, None, text, requirements or None).result()
     return {"job": JobInput.create("generate_scad", text, requirements_json=found), "req": found}
 
 
