@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from forge_core.entities import JobStatus, JsonObject
 from forge_core.inference import SUPPORTED_ACTIONS
 from forge_core.json_depth import deepest_field, nesting_problem
+from forge_core.nul_free import has_nul
 
 MAX_INT32 = 2**31 - 1  # the widest integer column every database stores
 
@@ -49,14 +50,15 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def _number(value: Any) -> Any:
+def only_numbers(value: Any) -> Any:
+    """A number as it came: a boolean (which pydantic would read as 0 or 1) is refused."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
     return value
 
 
 Whole = Annotated[int, BeforeValidator(_whole)]
-Number = Annotated[int | float, BeforeValidator(_number)]
+Number = Annotated[int | float, BeforeValidator(only_numbers)]
 # The bounds inside the check, so that the JSON Schema has them as minimum and maximum.
 Count = Annotated[int, Field(ge=0, le=MAX_INT32), BeforeValidator(_whole)]
 _UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -76,16 +78,6 @@ Purposes = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_leng
 ImagePaths = Annotated[list[JsonObject | str], Field(max_length=100)]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -99,9 +91,10 @@ class Command(BaseModel):
 
     @model_validator(mode="after")
     def _no_nul_characters(self) -> Self:
-        # No database stores U+0000 in text; refuse it here, naming the field.
+        # No database stores U+0000 in text; refuse it here, naming the field
+        # (forge_core.nul_free; the schema says it too).
         for name in type(self).model_fields:
-            if _has_nul(getattr(self, name)):
+            if has_nul(getattr(self, name)):
                 raise ValueError(f"{name} may not contain NUL (U+0000) characters")
         return self
 

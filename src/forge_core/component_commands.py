@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from forge_core.commands import Changes, Command
-from forge_core.components import CATEGORIES, MAX_ALIASES, MAX_HOLES
+from forge_core.commands import Changes, Command, only_numbers
+from forge_core.components import CATEGORIES, MAX_ALIASES, MAX_HOLES, NOT_BLANK
 
 Category = Literal[
     "fc_stack", "motor", "propeller", "screw", "nut", "washer", "insert", "bearing",
@@ -17,13 +17,16 @@ Category = Literal[
 ]  # fmt: skip
 assert set(get_args(Category)) == set(CATEGORIES)  # one list, spelled twice for the schema
 
-_TEXT = r"\S"  # not blank
+_TEXT = NOT_BLANK  # one character that is not blank
 PartName = Annotated[str, Field(min_length=1, max_length=200, pattern=_TEXT)]
 Source = Annotated[str, Field(min_length=1, max_length=500, pattern=_TEXT)]
 Alias = Annotated[str, Field(min_length=1, max_length=200, pattern=_TEXT)]
 Notes = Annotated[str, Field(max_length=2000)]
-Size = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
-Coordinate = Annotated[float, Field(ge=-10_000, le=10_000, allow_inf_nan=False)]
+# only_numbers: pydantic would read true and false as 1.0 and 0.0.
+Size = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False), BeforeValidator(only_numbers)]
+Coordinate = Annotated[
+    float, Field(ge=-10_000, le=10_000, allow_inf_nan=False), BeforeValidator(only_numbers)
+]
 
 
 class DimensionsIn(Command):

@@ -10,6 +10,7 @@ user only, like every other record. ``component_from_json`` is the one way a JSO
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -39,6 +40,10 @@ CATEGORIES = (
     "other",
 )
 MAX_ALIASES = 30
+# A character that is not whitespace, spelled out (Python's str.isspace): JavaScript's
+# \s, and so the JSON Schema's, leaves out U+001C..U+001F and U+0085.
+NOT_BLANK = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_NOT_BLANK = re.compile(NOT_BLANK)
 MAX_HOLES = 64
 
 
@@ -197,7 +202,7 @@ def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool = Tru
 
 
 def _checked_str(value: Any, key: str, limit: int, *, required: bool = True) -> str:
-    if not isinstance(value, str) or (required and not value.strip()):
+    if not isinstance(value, str) or (required and not _NOT_BLANK.search(value)):
         raise InvalidInput(key, "must be a non-empty string" if required else "must be a string")
     if len(value) > limit or "\x00" in value:
         raise InvalidInput(key, f"must be at most {limit} characters, without NUL")

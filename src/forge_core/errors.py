@@ -2,7 +2,8 @@
 
     ForgeError
     ├── NotFound              a missing object, or one the caller does not own
-    │   └── NoStoredContent   an asset whose bytes are not in Forge's object store
+    │   ├── NoStoredContent   an asset whose bytes are not in Forge's object store
+    │   └── MissingReference  a body names (by id) an object that does not exist
     ├── Conflict              the request clashes with stored state
     │   ├── InvalidTransition a job (or run) lifecycle step that is not allowed
     │   ├── AlreadyExists     a unique value already taken (an email, say)
@@ -51,6 +52,16 @@ class NoStoredContent(NotFound):
             f"Asset {asset_id} has no stored content: nothing was uploaded for it "
             "and its uri is not an object Forge stores"
         )
+        self.args = (self.detail,)
+
+
+class MissingReference(NotFound):
+    """A body names, in ``field``, an object that does not exist (or is another user's):
+    answered like a missing parent, naming the field rather than the id."""
+
+    def __init__(self, field: str, kind: str) -> None:
+        super().__init__(kind, field)
+        self.detail = f"{field}: names {kind.lower()} that does not exist"
         self.args = (self.detail,)
 
 

@@ -12,6 +12,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from forge_http.allowed_methods import AllowEveryMethod, methods_by_path
 from forge_http.console_files import console_router, console_url
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
@@ -93,5 +94,6 @@ def create_app(container: Application | None = None) -> Litestar:
     tighten(app.openapi_schema)  # built once here, from the routes alone: no I/O
     # Around everything, the exception handler and the router included, so that every
     # answer (a refused token, an unknown path) has its id, its log lines and its count.
-    app.asgi_handler = RequestIdMiddleware(RequestMetrics(app.asgi_handler))
+    handler = AllowEveryMethod(app.asgi_handler, methods_by_path(app))
+    app.asgi_handler = RequestIdMiddleware(RequestMetrics(handler))
     return app

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import msgspec
 
+from forge_core.nul_free import has_nul
+
 T = TypeVar("T", bound=msgspec.Struct)
 
 
@@ -117,18 +119,28 @@ Password = Annotated[str, msgspec.Meta(max_length=1024)]
 NewPassword = Annotated[str, msgspec.Meta(max_length=256, extra_json_schema={"minLength": 6})]
 
 
-class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+class _AuthIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An auth body: refused, naming the field, when a string holds U+0000, like every
+    other request (forge_core.nul_free)."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            if has_nul(getattr(self, name)):
+                raise ValueError(f"{name} may not contain NUL (U+0000) characters")
+
+
+class RegisterIn(_AuthIn, forbid_unknown_fields=True):
     email: Email
     password: NewPassword
     display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+class LoginIn(_AuthIn, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=320)]
     password: Password
 
 
-class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
+class RefreshIn(_AuthIn, forbid_unknown_fields=True):
     refresh_token: str
 
 

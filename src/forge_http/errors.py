@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Scope
 from litestar.types.protocols import Logger as LitestarLogger
 
+from forge_core.components import NOT_BLANK
 from forge_core.errors import (
     Conflict,
     ForgeError,
@@ -93,7 +94,12 @@ def _describe(item: Any) -> str:
     key, source = item.get("key"), item.get("source")
     message = str(item.get("message", "invalid")).removeprefix("Value error, ")
     if message.startswith(_PATTERN_FAILURES):
-        message = PATTERN_MEANS.get(str(key), "not in the form the API schema gives")
+        blank = NOT_BLANK in message  # the catalog's names, sources, aliases and threads
+        message = (
+            "may not be blank"
+            if blank
+            else PATTERN_MEANS.get(str(key), "not in the form the API schema gives")
+        )
     if key == "data" and source in (None, "body"):  # the body as a whole, not one field
         return "a JSON request body is required" if message == "'data'" else message
     where = getattr(source, "value", source)

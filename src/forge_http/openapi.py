@@ -27,6 +27,8 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 from pydantic import BaseModel
 
+from forge_core import nul_free
+
 NEW_ID = "$response.body#/id"
 
 #: What the one exception handler answers (forge_http/errors.py), and when.
@@ -179,7 +181,8 @@ def tighten(openapi: OpenAPI) -> OpenAPI:
     fields, ``extra="forbid"``, msgspec's ``extra_json_schema``), so each request model's
     component is its library's own JSON Schema (OpenAPI 3.1 is JSON Schema): pydantic's
     for the core's commands, msgspec's for the front end's structs that forbid unknown
-    fields. A request the schema calls valid is then one the API accepts.
+    fields. Each also gets the rule no library states, that no string holds U+0000
+    (``forge_core.nul_free``). A request the schema calls valid is then one the API accepts.
     """
     schemas = openapi.components.schemas
     if schemas is None:
@@ -192,7 +195,9 @@ def tighten(openapi: OpenAPI) -> OpenAPI:
         if issubclass(source, BaseModel) and source.model_config.get("extra") == "forbid":
             found = source.model_json_schema(ref_template="#/components/schemas/{model}")
             for def_name, definition in found.pop("$defs", {}).items():
+                nul_free.declare(definition)
                 schemas[def_name] = definition
+            nul_free.declare(found)
             schemas[name] = found  # type: ignore[assignment]  # a plain dict
         elif issubclass(source, msgspec.Struct) and source.__struct_config__.forbid_unknown_fields:
             _, made = msgspec.json.schema_components(
@@ -200,5 +205,7 @@ def tighten(openapi: OpenAPI) -> OpenAPI:
             )
             for made_name, definition in made.items():
                 if made_name == name or made_name not in schemas:
+                    nul_free.declare(definition)
                     schemas[made_name] = definition
+    schemas[nul_free.JSON_VALUE_NAME] = nul_free.JSON_VALUE  # type: ignore[assignment]
     return openapi

@@ -25,7 +25,7 @@ from forge_core.entities import (
     Session,
     utc_now,
 )
-from forge_core.errors import InvalidInput
+from forge_core.errors import MissingReference
 from forge_core.lifecycle import transition
 from forge_core.ports import ObjectStore, Repository
 from forge_core.services.content import asset_folder
@@ -170,4 +170,4 @@ class AssetMetas(Records[AssetMeta, NewAssetMeta, AssetMetaChanges]):
             ids = [value] if isinstance(value, UUID) else list(value or [])
             unique = set(ids)
             if unique and await self.repo.count_owned(Asset, list(unique), owner) < len(unique):
-                raise InvalidInput(field, "names an asset that does not exist")
+                raise MissingReference(field, "an asset")

@@ -13,11 +13,12 @@ from typing import Any
 from litestar import Controller, Request, Response, Router, get, head, put
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIResponse, OpenAPIType, RequestBody, Schema
 from litestar.openapi.spec import OpenAPIMediaType as Media
 from litestar.params import RawBody
 
 from forge_core.services.content import EMPTY_CONTENT
+from forge_core.storage_keys import CONTENT_TYPES
 from forge_http.dependencies import CallerDep, PathId
 from forge_http.downloads import download
 from forge_http.dto import AssetOut, to_dto
@@ -32,6 +33,21 @@ DOWNLOAD_RESPONSES = {
     404: ResponseSpec(None, description="No such asset, or it has no stored content"),
     416: ResponseSpec(None, description="The range lies outside the content"),
 }
+
+
+# What a download's Content-Type may be: its asset type's, or application/octet-stream.
+MEDIA_TYPES = sorted({*CONTENT_TYPES.values(), "application/octet-stream"})
+
+
+@dataclass
+class DownloadOperation(Documented):
+    """GET and HEAD answer 200 in the asset type's media type, whichever it is."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        found = (self.responses or {}).get("200")
+        if isinstance(found, OpenAPIResponse):
+            found.content = {media: Media(schema=BINARY) for media in MEDIA_TYPES}
 
 
 @dataclass
@@ -60,7 +76,7 @@ class AssetContentController(Controller):
         "model/gltf-binary, 3mf: model/3mf, png: image/png, scad: text/plain), with an "
         "ETag. If-None-Match answers 304; one `Range: bytes=a-b` (or `a-`, `-n`) answers "
         "206, several ranges the whole content.",
-        operation_class=Documented,
+        operation_class=DownloadOperation,
     )
     async def read(
         self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
@@ -70,8 +86,10 @@ class AssetContentController(Controller):
 
     @head(
         "/",
+        response_description="The content's headers (Content-Type from asset_type)",
+        responses=DOWNLOAD_RESPONSES,
         description="The headers a GET would answer, without the bytes.",
-        operation_class=Documented,
+        operation_class=DownloadOperation,
     )
     async def peek(
         self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
