@@ -470,6 +470,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--profile-top", type=int, default=12, help="functions to show")
     parser.add_argument(
+        "--profile-single", action="store_true", help="profile the single GET, not the list"
+    )
+    parser.add_argument(
         "--profile-out", type=Path, help="keep py-spy's collapsed stacks (for flamegraphs)"
     )
     parser.add_argument(
@@ -564,8 +567,9 @@ def main(argv: list[str] | None = None) -> int:
             measure(pairs, args)
             met = report(pairs, args)
             if args.profile:
-                print(f"\npy-spy --gil on the real server, {args.profile} s under GET /sessions:")
-                print(profile(real, pairs[1][0], args, tmp))
+                scenario = pairs[0 if args.profile_single else 1][0]
+                print(f"\npy-spy --gil on the real server, {args.profile} s, {scenario.label}:")
+                print(profile(real, scenario, args, tmp))
         except BenchError as exc:
             print(f"http_bench: {exc}", file=sys.stderr)
             return 2

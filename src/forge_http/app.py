@@ -12,6 +12,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from forge_http.access_log import AccessLog
 from forge_http.allowed_methods import AllowEveryMethod, methods_by_path
 from forge_http.console_files import console_router, console_url
 from forge_http.container import Application, ServiceSet, build_container, shutdown
@@ -35,7 +36,11 @@ MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; uploads have FORGE_MAX_UPLOAD_BYTES
 log = logging.getLogger("forge_http.app")
 
 
-def create_app(container: Application | None = None) -> Litestar:
+def create_app(
+    container: Application | None = None, *, access_log: AccessLog | None = None
+) -> Litestar:
+    """The app on ``container`` (the settings' own by default); ``forge serve`` passes
+    the ``access_log`` that writes a line per request."""
     container = container or build_container()
     settings = container.settings()
 
@@ -95,5 +100,5 @@ def create_app(container: Application | None = None) -> Litestar:
     # Around everything, the exception handler and the router included, so that every
     # answer (a refused token, an unknown path) has its id, its log lines and its count.
     handler = AllowEveryMethod(app.asgi_handler, methods_by_path(app))
-    app.asgi_handler = RequestIdMiddleware(RequestMetrics(handler))
+    app.asgi_handler = RequestIdMiddleware(RequestMetrics(handler), access_log)
     return app

@@ -45,11 +45,16 @@ def serve(settings: Settings) -> None:
         _fail(f"cannot serve with {_safe_url(settings.database_url)}: {problem}")
     import uvicorn
 
+    from forge_http.access_log import AccessLog
     from forge_http.app import create_app
     from forge_http.container import build_container
     from forge_http.log_config import uvicorn_log_config
 
-    app = create_app(build_container(settings))
+    # Forge writes the access line itself (cheaper than uvicorn's logger: access_log.py).
+    lines = settings.log_level in ("debug", "info")
+    app = create_app(
+        build_container(settings), access_log=AccessLog(settings.log_format) if lines else None
+    )
     _lean_log_records()
     with _stopping_by_signal_is_success():
         uvicorn.run(
@@ -58,6 +63,7 @@ def serve(settings: Settings) -> None:
             port=settings.port,
             log_level=settings.log_level,
             log_config=uvicorn_log_config(settings.log_format, settings.log_level),
+            access_log=False,
             proxy_headers=True,
             timeout_graceful_shutdown=GRACE_SECONDS,
         )
@@ -65,8 +71,8 @@ def serve(settings: Settings) -> None:
 
 def _lean_log_records() -> None:
     """Log records without what no line of ours shows (thread, process, the calling
-    source line): at info level every request writes an access line, and finding its
-    caller's frame cost a quarter of it (the logging HOWTO's "Optimization")."""
+    source line): finding the caller's frame cost a quarter of a line (the logging
+    HOWTO's "Optimization")."""
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging._srcfile = None
 

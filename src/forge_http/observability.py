@@ -3,7 +3,7 @@
 Every request gets an id: the client's ``X-Request-ID`` when it is a sane token, else a
 new one. It is echoed in the response header and kept in a context variable for as long
 as the request is handled, so each log line written meanwhile (the app's ``forge.*``
-loggers and uvicorn's access line, which is written from inside the response) carries it.
+loggers and the access line, written as the response starts) carries it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from forge_http.access_log import AccessLog
 
 HEADER = "x-request-id"
 _HEADER_BYTES = HEADER.encode()
@@ -40,10 +42,12 @@ def incoming_id(scope: Scope) -> str:
 
 
 class RequestIdMiddleware:
-    """Pure ASGI, outermost: the id is set before anything else logs."""
+    """Pure ASGI, outermost: the id is set before anything else logs. With an
+    ``access_log`` it also writes each HTTP request's access line, with that id."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -57,6 +61,8 @@ class RequestIdMiddleware:
                 headers = list(message.get("headers", ()))
                 headers.append((_HEADER_BYTES, rid.encode()))
                 message = {**message, "headers": headers}
+                if self.access_log is not None:
+                    self.access_log.write(scope, message["status"], rid)
             await send(message)
 
         try:

@@ -16,6 +16,7 @@ from litestar.types import Scope
 
 from forge_core.errors import Unauthenticated
 from forge_core.ports import Principal
+from forge_http.dependencies import authenticated
 
 PUBLIC = {"public": True}  # handler opt that skips authentication
 
@@ -50,7 +51,9 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         token = bearer_token(connection)
-        principal: Principal = await connection.app.state.services.auth.authenticate(token)
+        services = connection.app.state.services
+        principal: Principal = await services.auth.authenticate(token)
+        authenticated(principal, services)
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -18,7 +18,7 @@ def test_access_lines_are_json_with_the_request_id(tmp_path: Path) -> None:
         assert 'route="/api/v1/sessions",status="401"' in metrics.text
     [log] = tmp_path.glob("serve-*.log")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    access = [x for x in lines if x["logger"] == "uvicorn.access" and x["request_id"] == "e2e-1"]
+    access = [x for x in lines if x["logger"] == "forge.access" and x["request_id"] == "e2e-1"]
     assert len(access) == 1 and "/api/v1/sessions" in access[0]["message"]
     assert "401" in access[0]["message"]
     startup = [x for x in lines if "startup complete" in x["message"]]

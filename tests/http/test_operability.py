@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shutil
@@ -13,6 +14,7 @@ import pytest
 from litestar.testing import AsyncTestClient, TestClient
 
 from forge_http import build_container, create_app
+from forge_http.access_log import AccessLog
 from forge_http.log_config import RedactTokens, uvicorn_log_config
 from forge_http.observability import JsonFormatter, RequestIdFilter
 from tests.http.conftest import User, create, make_settings
@@ -111,6 +113,26 @@ def test_an_access_line_as_json_keeps_tokens_out() -> None:
     line = json.loads(handler.format(record))
     assert "s3cret" not in line["message"] and line["logger"] == "uvicorn.access"
     assert line["request_id"] == "-"  # outside a request
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+async def test_forge_serves_access_line_has_the_request_id_and_no_token(
+    tmp_path: Path, log_format: str
+) -> None:
+    written = io.StringIO()
+    app = create_app(
+        build_container(make_settings(tmp_path, auth_backend="local", object_store="memory")),
+        access_log=AccessLog(log_format, written),
+    )
+    async with AsyncTestClient(app) as client:
+        headers = {"X-Request-ID": "line-1"}
+        await client.get("/api/v1/sessions?token=s3cret&limit=2", headers=headers)
+    [line] = written.getvalue().splitlines()
+    message = json.loads(line)["message"] if log_format == "json" else line
+    assert '"GET /api/v1/sessions?token=[redacted]&limit=2 HTTP/1.1" 401' in message
+    assert "s3cret" not in line and "line-1" in line
+    if log_format == "json":
+        assert json.loads(line)["logger"] == "forge.access"
 
 
 async def test_metrics_has_requests_by_route_status_and_latency(
