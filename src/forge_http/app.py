@@ -13,15 +13,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from forge_http.access_log import AccessLog
-from forge_http.allowed_methods import AllowEveryMethod, methods_by_path
+from forge_http.allowed_methods import methods_by_path
 from forge_http.console_files import console_router, console_url
 from forge_http.container import Application, ServiceSet, build_container, shutdown
 from forge_http.dependencies import DEPENDENCIES
+from forge_http.edge import Edge
 from forge_http.errors import EXCEPTION_HANDLERS, log_handled_error
 from forge_http.health_checks import resolve_checks, resolved
 from forge_http.json_input import JsonRequest
-from forge_http.metrics import RequestMetrics, StatusGauges, metrics_route
-from forge_http.observability import RequestIdMiddleware
+from forge_http.metrics import StatusGauges, metrics_route
 from forge_http.openapi import tighten
 from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
@@ -99,6 +99,5 @@ def create_app(
     tighten(app.openapi_schema)  # built once here, from the routes alone: no I/O
     # Around everything, the exception handler and the router included, so that every
     # answer (a refused token, an unknown path) has its id, its log lines and its count.
-    handler = AllowEveryMethod(app.asgi_handler, methods_by_path(app))
-    app.asgi_handler = RequestIdMiddleware(RequestMetrics(handler), access_log)
+    app.asgi_handler = Edge(app.asgi_handler, methods_by_path(app), access_log)
     return app

@@ -1,8 +1,8 @@
 """``GET /metrics``: Prometheus text format.
 
 Requests by route template and status (``forge_http_requests_total``) and latency
-histograms (``forge_http_request_duration_seconds``) are counted by ``RequestMetrics``,
-which wraps the whole app, outside Litestar's exception handler: Litestar's own
+histograms (``forge_http_request_duration_seconds``) are counted at the app's edge
+(``edge.py``), outside Litestar's exception handler: Litestar's own
 Prometheus middleware sits inside it, so a request its auth middleware refuses would be
 counted with status 200 and an unknown path not at all. Open chat sockets are a gauge
 the socket route keeps; runs and jobs by state are read at scrape time. The route is
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from typing import Any
 
 import anyio
 from litestar import Request, Response, get
-from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -42,31 +39,6 @@ REGISTRY.register(REQUESTS)
 JOBS = Gauge("forge_jobs", "Jobs of every user, by status", ["status"])
 RUNS = Gauge("forge_runs", "Inference runs of every user, by status", ["status"])
 UNMATCHED = "unmatched"  # a path no route serves: one label, whatever was asked
-
-
-class RequestMetrics:
-    """Counts each HTTP request by its route template (known once routed) and status."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["path"] == "/metrics":
-            await self.app(scope, receive, send)
-            return
-        start, status = time.perf_counter(), 500
-
-        async def counting_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            route = scope.get("path_template") or UNMATCHED
-            REQUESTS.record(scope["method"], route, status, time.perf_counter() - start)
 
 
 log = logging.getLogger("forge.metrics")

@@ -1,9 +1,9 @@
 """Request ids and structured logs.
 
 Every request gets an id: the client's ``X-Request-ID`` when it is a sane token, else a
-new one. It is echoed in the response header and kept in a context variable for as long
-as the request is handled, so each log line written meanwhile (the app's ``forge.*``
-loggers and the access line, written as the response starts) carries it.
+new one, set at the app's edge (``edge.py``). It is echoed in the response header and
+kept in a context variable for as long as the request is handled, so each log line
+written meanwhile (the app's ``forge.*`` loggers and the access line) carries it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from forge_http.access_log import AccessLog
+from litestar.types import Scope
 
 HEADER = "x-request-id"
-_HEADER_BYTES = HEADER.encode()
+HEADER_BYTES = HEADER.encode()
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # anything else could forge log lines
 # A made id is this process's random half and a counter: unique without a system call
 # for randomness on every request, 32 hex digits like a UUID's.
@@ -34,41 +32,11 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 def incoming_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == _HEADER_BYTES:
+        if name == HEADER_BYTES:
             text = value.decode("latin-1")
             if _SANE.match(text):
                 return text
     return f"{_PROCESS_PART}{next(_COUNT) & 0xFFFFFFFFFFFFFFFF:016x}"
-
-
-class RequestIdMiddleware:
-    """Pure ASGI, outermost: the id is set before anything else logs. With an
-    ``access_log`` it also writes each HTTP request's access line, with that id."""
-
-    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None) -> None:
-        self.app = app
-        self.access_log = access_log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        rid = incoming_id(scope)
-        token = request_id.set(rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                headers.append((_HEADER_BYTES, rid.encode()))
-                message = {**message, "headers": headers}
-                if self.access_log is not None:
-                    self.access_log.write(scope, message["status"], rid)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):
