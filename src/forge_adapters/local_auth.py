@@ -136,8 +136,7 @@ class LocalAuthProvider:
 
     async def authenticate(self, access_token: str) -> Principal:
         user_id, session_id, email = self._verify_token(access_token)
-        session = await self._store.get_session(session_id)
-        if session is None or session.revoked_at is not None:
+        if not await self._store.is_live(session_id):
             raise Unauthenticated("This login has ended; log in again")
         return Principal(user_id=user_id, session_id=session_id, email=email)
 

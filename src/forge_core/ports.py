@@ -220,6 +220,10 @@ class AuthStore(Protocol):
     async def get_session(self, session_id: UUID) -> AuthSession | None:
         """The login, or None."""
 
+    async def is_live(self, session_id: UUID) -> bool:
+        """Whether the login exists and is not revoked: the check every authenticated
+        request makes, so an adapter answers it with as little as it can read."""
+
     async def rotate_refresh(
         self, session_id: UUID, old_hash: str, new_hash: str, now: datetime
     ) -> bool:

@@ -102,6 +102,14 @@ class AuthStoreContract:
         assert await auth_store.get_session(login.id) == login
         assert await auth_store.get_session(uuid4()) is None
 
+    async def test_a_login_is_live_until_revoked(self, auth_store: AuthStore, user: User) -> None:
+        login = make_login(user.id)
+        await auth_store.add_session(login)
+        assert await auth_store.is_live(login.id)
+        assert not await auth_store.is_live(uuid4())
+        await auth_store.revoke_session(login.id, LATER)
+        assert not await auth_store.is_live(login.id)
+
     async def test_rotate_refresh_swaps_the_hash_once(
         self, auth_store: AuthStore, user: User
     ) -> None:
@@ -144,6 +152,14 @@ class TestSqliteAuthStore(AuthStoreContract):
     @pytest.fixture
     def auth_store(self, sqlite_engine: AsyncEngine) -> AuthStore:
         return SqlAuthStore(sqlite_engine)
+
+
+class TestSqliteAuthStoreThroughSqlAlchemy(AuthStoreContract):
+    """The store with its fast reads off: the path the benchmarks compare against."""
+
+    @pytest.fixture
+    def auth_store(self, sqlite_engine: AsyncEngine) -> AuthStore:
+        return SqlAuthStore(sqlite_engine, fast_reads=False)
 
 
 @pytest.mark.postgres

@@ -51,6 +51,10 @@ class MemoryAuthStore:
     async def get_session(self, session_id: UUID) -> AuthSession | None:
         return self._sessions.get(session_id)
 
+    async def is_live(self, session_id: UUID) -> bool:
+        session = self._sessions.get(session_id)
+        return session is not None and session.revoked_at is None
+
     async def rotate_refresh(
         self, session_id: UUID, old_hash: str, new_hash: str, now: datetime
     ) -> bool:
