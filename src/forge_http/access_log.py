@@ -9,7 +9,8 @@ are logged by uvicorn, as before.
 
 The lines of one turn of the event loop leave in one write at the end of that turn: a
 write is a system call (stdout is unbuffered under ``PYTHONUNBUFFERED``, as containers
-often run), and a line each cost more than making the line.
+often run), and a line each cost more than making the line. They share that turn's
+time, too, read once: the responses of one turn start within a millisecond or so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 import msgspec
-from litestar.types import Scope
+from litestar.types import HTTPScope
 
 from forge_http.log_config import redact
 
@@ -35,25 +36,27 @@ class AccessLog:
         self.json = log_format == "json"
         self.stream = stream or sys.stdout
         self._pending: list[str] = []
+        self._now = ""  # the time of the turn whose lines are pending
 
-    def write(self, scope: Scope, status: int, request_id: str) -> None:
+    def write(self, scope: HTTPScope, status: int, request_id: str) -> None:
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else "-"
         query = scope.get("query_string")
         path = redact(f"{scope['path']}?{query.decode('latin-1')}") if query else scope["path"]
         message = f'{address} - "{scope["method"]} {path} HTTP/{scope["http_version"]}" {status}'
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+            self._now = datetime.now(UTC).isoformat()
         if self.json:
             # The same object JsonFormatter writes, spelled out: the request id is a sane
             # token (observability), the message the one value that needs escaping.
             line = (
-                f'{{"time":"{datetime.now(UTC).isoformat()}","level":"info",'
+                f'{{"time":"{self._now}","level":"info",'
                 f'"logger":"{LOGGER}","message":{_JSON.encode(message).decode()},'
                 f'"request_id":"{request_id}"}}\n'
             )
         else:
             line = f"INFO:     [{request_id}] {message}\n"
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append(line)
 
     def flush(self) -> None:

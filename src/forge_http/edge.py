@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from forge_http.access_log import AccessLog
@@ -34,13 +35,12 @@ class Edge:
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind not in ("http", "websocket"):
+        if scope["type"] not in (ScopeType.HTTP, ScopeType.WEBSOCKET):
             await self.app(scope, receive, send)
             return
         rid = incoming_id(scope)
         token = request_id.set(rid)
-        if kind == "websocket":
+        if scope["type"] == ScopeType.WEBSOCKET:
             try:
                 await self.app(scope, receive, send)
             finally:
