@@ -27,7 +27,7 @@ from forge_http.pipeline_workers import pipeline_workers
 from forge_http.routes import ROUTES
 from forge_http.routes.content import content_routes
 from forge_http.routes.health import forge_version
-from forge_http.security import auth_middleware
+from forge_http.security import BearerAuth
 from forge_http.supervisor import supervising
 from forge_http.swagger import swagger_assets, swagger_page
 
@@ -70,7 +70,7 @@ def create_app(
         route_handlers=[api, metrics_route(metrics_token), swagger_assets(), console_router()],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
-        middleware=[auth_middleware()],
+        middleware=[BearerAuth()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
         if settings.cors_origins

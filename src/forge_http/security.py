@@ -10,30 +10,37 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.middleware.base import DefineMiddleware
-from litestar.types import Scope
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from forge_core.errors import Unauthenticated
 from forge_core.ports import Principal
 from forge_http.dependencies import authenticated
 
-PUBLIC = {"public": True}  # handler opt that skips authentication
+PUBLIC_KEY = "public"
+PUBLIC = {PUBLIC_KEY: True}  # handler opt that skips authentication
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = _authorization(connection.scope)
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-        return token.strip()
+        return _token_in(header)
     if connection.scope["type"] == ScopeType.WEBSOCKET:
         if connection.query_params.get("token"):
             return str(connection.query_params["token"])
         # Browsers cannot set headers on a socket: the query is how it authenticates.
         raise Unauthenticated("Missing token: open the socket with ?token=<access_token>")
-    raise Unauthenticated("Missing bearer token: send 'Authorization: Bearer <access_token>'")
+    raise Unauthenticated(_MISSING)
+
+
+_MISSING = "Missing bearer token: send 'Authorization: Bearer <access_token>'"
+
+
+def _token_in(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return token.strip()
 
 
 def _authorization(scope: Scope) -> str | None:
@@ -46,20 +53,34 @@ def _authorization(scope: Scope) -> str | None:
     return None
 
 
-class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        token = bearer_token(connection)
-        services = connection.app.state.services
+def _not_checked(scope: Scope) -> bool:
+    # Preflights (CORS answers them) and the schema's pages need no token.
+    return scope.get("method") == "OPTIONS" or scope["path"].startswith("/schema")
+
+
+class BearerAuth(ASGIMiddleware):
+    """Checks the token of every HTTP request to a route not marked public; the
+    Principal lands in ``request.user`` and the caller in the handlers' provider.
+
+    The chat socket is public to this middleware: it checks its token itself
+    (``?token=``), so that a refusal is a close code the socket's client reads. Built on
+    Litestar's ``ASGIMiddleware`` and reading the scope alone: its authentication base
+    made an ``ASGIConnection`` for every request, which a small GET felt.
+    """
+
+    scopes = (ScopeType.HTTP,)
+    exclude_opt_key = PUBLIC_KEY
+
+    def __init__(self) -> None:
+        self.should_bypass_for_scope = _not_checked
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        header = _authorization(scope)
+        if not header:
+            raise Unauthenticated(_MISSING)
+        token = _token_in(header)
+        services = scope["app"].state.services
         principal: Principal = await services.auth.authenticate(token)
         authenticated(principal, services)
-        return AuthenticationResult(user=principal, auth=token)
-
-
-def auth_middleware() -> DefineMiddleware:
-    return DefineMiddleware(
-        BearerAuthMiddleware,
-        exclude=["^/schema"],
-        exclude_from_auth_key="public",
-    )
+        scope["user"], scope["auth"] = principal, token
+        await next_app(scope, receive, send)
