@@ -2,9 +2,9 @@
 
     ForgeError
     ├── NotFound              a missing object, or one the caller does not own
-    │   ├── NoStoredContent   an asset whose bytes are not in Forge's object store
     │   └── MissingReference  a body names (by id) an object that does not exist
     ├── Conflict              the request clashes with stored state
+    │   ├── NoStoredContent   an asset whose bytes are not in Forge's object store
     │   ├── InvalidTransition a job (or run) lifecycle step that is not allowed
     │   ├── AlreadyExists     a unique value already taken (an email, say)
     │   └── StaleObject       the object changed between read and write
@@ -42,19 +42,6 @@ class NotFound(ForgeError):
         self.object_id = object_id
 
 
-class NoStoredContent(NotFound):
-    """The asset exists but Forge stores no bytes for it: its uri points elsewhere (a
-    client registered it), or nothing was uploaded yet."""
-
-    def __init__(self, asset_id: object) -> None:
-        super().__init__("Asset content", asset_id)
-        self.detail = (
-            f"Asset {asset_id} has no stored content: nothing was uploaded for it "
-            "and its uri is not an object Forge stores"
-        )
-        self.args = (self.detail,)
-
-
 class MissingReference(NotFound):
     """A body names, in ``field``, an object that does not exist (or is another user's):
     answered like a missing parent, naming the field rather than the id."""
@@ -67,6 +54,18 @@ class MissingReference(NotFound):
 
 class Conflict(ForgeError):
     """The request clashes with the stored state."""
+
+
+class NoStoredContent(Conflict):
+    """The asset exists but Forge stores no bytes for it: its uri points elsewhere (a
+    client registered it), or nothing was uploaded yet. A conflict with the asset's
+    state, not a missing asset: a client that just made it must not read "not found"."""
+
+    def __init__(self, asset_id: object) -> None:
+        super().__init__(
+            f"Asset {asset_id} has no stored content: nothing was uploaded for it "
+            "and its uri is not an object Forge stores"
+        )
 
 
 class InvalidTransition(Conflict):

@@ -176,7 +176,7 @@ async def test_an_empty_upload_is_a_400_and_changes_nothing(api: Api, alice: Use
     assert (await api.get(alice, asset["id"])).content == b"kept"
     never = await api.asset(alice)
     assert (await api.put(alice, never["id"], b"")).status_code == 400
-    assert (await api.get(alice, never["id"])).status_code == 404
+    assert (await api.get(alice, never["id"])).status_code == 409  # still nothing stored
 
 
 async def test_if_none_match_answers_304(api: Api, alice: User, uploaded: str) -> None:
@@ -255,7 +255,7 @@ async def test_an_asset_registered_by_uri_has_no_stored_content(api: Api, alice:
         got = await api.client.request(
             method, f"/assets/{asset['id']}/content", headers=alice.headers
         )
-        assert got.status_code == 404
+        assert got.status_code == 409  # the asset exists: "not found" would mislead
     got = await api.get(alice, asset["id"])
     assert got.json()["detail"] == (
         f"Asset {asset['id']} has no stored content: nothing was uploaded for it "

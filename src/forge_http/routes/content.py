@@ -30,7 +30,10 @@ UPLOAD = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length
 DOWNLOAD_RESPONSES = {
     206: ResponseSpec(None, description="The one byte range asked for (Range: bytes=a-b)"),
     304: ResponseSpec(None, description="Unchanged since the ETag given in If-None-Match"),
-    404: ResponseSpec(None, description="No such asset, or it has no stored content"),
+    404: ResponseSpec(None, description="No such asset"),
+    409: ResponseSpec(
+        None, description="The asset has no stored content (its uri points elsewhere)"
+    ),
     416: ResponseSpec(None, description="The range lies outside the content"),
 }
 
