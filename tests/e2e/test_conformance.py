@@ -5,7 +5,8 @@ check and every phase (examples, coverage, fuzzing, then the stateful run that f
 the schema's links from each create to its reads, updates and deletes) for
 ``FORGE_CONFORMANCE_SECONDS`` (150 by default). The seed is fixed and printed, so a
 failure replays with the command the test prints. tests/e2e/schemathesis.toml holds the
-two answers the schema cannot state.
+answers the schema cannot state; tests/e2e/conformance_hooks.py teaches Schemathesis'
+created-resource check (ST302) the API's cascading deletes.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def schemathesis_command(base: str, token: str, report: Path) -> list[str]:
         str(SEED),
         "--header",
         f"Authorization: Bearer {token}",
+        # Replaced by the same check taught Forge's cascades (conformance_hooks.py).
+        "--exclude-checks",
+        "ensure_resource_availability",
         # Logging out would end the one login every other request uses.
         "--exclude-path-regex",
         "/auth/logout$",
@@ -85,13 +89,27 @@ def succeeded(base: str) -> Counter[str]:
     return found
 
 
+def hooked_env() -> dict[str, str]:
+    """The environment with the hooks module importable and named."""
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(paths),
+        "SCHEMATHESIS_HOOKS": "tests.e2e.conformance_hooks",
+    }
+
+
 def test_every_check_every_phase_finds_nothing(tmp_path: Path) -> None:
     with forge_server(tmp_path) as base:
         token = login(f"{base}/api/v1")
         command = schemathesis_command(base, token, tmp_path / "junit.xml")
-        run = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 600)
+        run = subprocess.run(
+            command, capture_output=True, text=True, timeout=SECONDS + 600, env=hooked_env()
+        )
         reached = succeeded(base)
     replay = shlex.join(["schemathesis", *command[1:]]).replace(token, "$TOKEN")
+    replay = f"SCHEMATHESIS_HOOKS=tests.e2e.conformance_hooks {replay}"
     output = run.stdout
     print(f"seed {SEED}; replay against a fresh forge serve with:\n{replay}\n{output}")
     assert run.returncode == 0, f"{output[-8000:]}\n{run.stderr[-2000:]}"
