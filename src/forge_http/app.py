@@ -16,11 +16,10 @@ from forge_http.access_log import AccessLog
 from forge_http.allowed_methods import methods_by_path
 from forge_http.console_files import console_router, console_url
 from forge_http.container import Application, ServiceSet, build_container, shutdown
-from forge_http.dependencies import DEPENDENCIES
+from forge_http.dependencies import DEPENDENCIES, CallerRequest
 from forge_http.edge import Edge
 from forge_http.errors import EXCEPTION_HANDLERS, log_handled_error
 from forge_http.health_checks import resolve_checks, resolved
-from forge_http.json_input import JsonRequest
 from forge_http.metrics import StatusGauges, metrics_route
 from forge_http.openapi import tighten
 from forge_http.pipeline_workers import pipeline_workers
@@ -76,7 +75,7 @@ def create_app(
         if settings.cors_origins
         else None,
         request_max_body_size=MAX_BODY_BYTES,
-        request_class=JsonRequest,  # JSON nested too deep is a 400
+        request_class=CallerRequest,  # the caller; JSON nested too deep is a 400
         logging_config=LoggingConfig(
             log_exceptions="always", exception_logging_handler=log_handled_error
         )

@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post, route
 from litestar.params import JSONBody
 
 from forge_core.ports import Tokens
-from forge_http.dependencies import CallerDep, Services
+from forge_http.dependencies import CallerRequest, Services
 from forge_http.dto import (
     LoginIn,
     MessageResult,
@@ -67,7 +67,8 @@ class AuthController(Controller):
         return tokens_out(await services.auth.refresh(data.refresh_token))
 
     @get("/me", operation_class=Documented)
-    async def me(self, caller: CallerDep) -> UserOut:
+    async def me(self, request: CallerRequest) -> UserOut:
+        caller = request.caller
         user = await caller.services.auth.profile(caller.principal)
         return UserOut(
             id=user.id,
@@ -79,6 +80,7 @@ class AuthController(Controller):
         )
 
     @route("/logout", http_method=["GET", "POST"], status_code=200, operation_class=Documented)
-    async def logout(self, caller: CallerDep) -> MessageResult:
+    async def logout(self, request: CallerRequest) -> MessageResult:
+        caller = request.caller
         await caller.services.auth.logout(caller.principal)
         return MessageResult(message="Logout successful")

@@ -11,7 +11,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from forge_core.component_commands import Category, ComponentChanges, NewComponent
 from forge_core.services.catalog import MAX_QUERY
 from forge_http.component_dto import ComponentOut, component_out, hit_out
-from forge_http.dependencies import CallerDep, Limit, Offset, page
+from forge_http.dependencies import CallerRequest, Limit, Offset, page
 from forge_http.openapi import Documented
 
 Query = Annotated[
@@ -39,23 +39,26 @@ class ComponentController(Controller):
     )
     async def list(
         self,
-        caller: CallerDep,
+        request: CallerRequest,
         q: Query = "",
         category: CategoryFilter = None,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> builtins.list[ComponentOut]:  # ``list`` here is the handler above
+        caller = request.caller
         found = await caller.services.components.search(
             caller.user_id, q, category, page(limit, offset)
         )
         return [hit_out(h) for h in found]
 
     @post("/", operation_class=Documented, description="Add a part of your own.")
-    async def create(self, data: JSONBody[NewComponent], caller: CallerDep) -> ComponentOut:
+    async def create(self, data: JSONBody[NewComponent], request: CallerRequest) -> ComponentOut:
+        caller = request.caller
         return component_out(await caller.services.components.create(caller.user_id, data))
 
     @get("/{component_id:str}", operation_class=Documented)
-    async def read(self, component_id: ComponentId, caller: CallerDep) -> ComponentOut:
+    async def read(self, component_id: ComponentId, request: CallerRequest) -> ComponentOut:
+        caller = request.caller
         found = await caller.services.components.get(caller.user_id, component_id)
         return component_out(found)
 
@@ -65,8 +68,9 @@ class ComponentController(Controller):
         operation_class=Documented,
     )
     async def update(
-        self, component_id: ComponentId, data: JSONBody[ComponentChanges], caller: CallerDep
+        self, component_id: ComponentId, data: JSONBody[ComponentChanges], request: CallerRequest
     ) -> ComponentOut:
+        caller = request.caller
         changed = await caller.services.components.update(caller.user_id, component_id, data)
         return component_out(changed)
 
@@ -75,5 +79,6 @@ class ComponentController(Controller):
         description="Delete one of your parts; shipped parts are read-only (403).",
         operation_class=Documented,
     )
-    async def remove(self, component_id: ComponentId, caller: CallerDep) -> None:
+    async def remove(self, component_id: ComponentId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.components.delete(caller.user_id, component_id)

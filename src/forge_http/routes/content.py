@@ -19,7 +19,7 @@ from litestar.params import RawBody
 
 from forge_core.services.content import EMPTY_CONTENT
 from forge_core.storage_keys import CONTENT_TYPES
-from forge_http.dependencies import CallerDep, PathId
+from forge_http.dependencies import CallerRequest, PathId
 from forge_http.downloads import download
 from forge_http.dto import AssetOut, to_dto
 from forge_http.errors import error_response
@@ -81,9 +81,8 @@ class AssetContentController(Controller):
         "206, several ranges the whole content.",
         operation_class=DownloadOperation,
     )
-    async def read(
-        self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
-    ) -> Response[bytes]:
+    async def read(self, asset_id: PathId, request: CallerRequest) -> Response[bytes]:
+        caller = request.caller
         content = await caller.services.content.read(caller.user_id, asset_id)
         return download(content, request.headers)
 
@@ -94,9 +93,8 @@ class AssetContentController(Controller):
         description="The headers a GET would answer, without the bytes.",
         operation_class=DownloadOperation,
     )
-    async def peek(
-        self, asset_id: PathId, caller: CallerDep, request: Request[Any, Any, Any]
-    ) -> Response[None]:
+    async def peek(self, asset_id: PathId, request: CallerRequest) -> Response[None]:
+        caller = request.caller
         content = await caller.services.content.read(caller.user_id, asset_id)
         return download(content, request.headers, head=True)
 
@@ -106,7 +104,8 @@ class AssetContentController(Controller):
         description="Stores the request body as the asset's content (replacing any) and "
         "points its uri at it. 400 for an empty body, 413 over FORGE_MAX_UPLOAD_BYTES.",
     )
-    async def write(self, asset_id: PathId, caller: CallerDep, body: RawBody) -> AssetOut:
+    async def write(self, asset_id: PathId, request: CallerRequest, body: RawBody) -> AssetOut:
+        caller = request.caller
         if not body:  # no body is a malformed request (400), before the use case's 422
             raise ValidationException(detail=f"content: {EMPTY_CONTENT}")
         asset = await caller.services.content.write(caller.user_id, asset_id, body)

@@ -17,7 +17,7 @@ from forge_core.commands import (
     NewJob,
     NewVariant,
 )
-from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
+from forge_http.dependencies import CallerRequest, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import (
     AssetMetaOut,
     AssetOut,
@@ -40,7 +40,8 @@ class JobController(Controller):
     tags = ["jobs"]
 
     @post("/", operation_class=JOB_CREATED)
-    async def create(self, data: JSONBody[NewJob], caller: CallerDep) -> JobOut:
+    async def create(self, data: JSONBody[NewJob], request: CallerRequest) -> JobOut:
+        caller = request.caller
         return to_dto(JobOut, await caller.services.jobs.create(caller.user_id, data))
 
     @get(
@@ -51,18 +52,20 @@ class JobController(Controller):
     )
     async def list(
         self,
-        caller: CallerDep,
+        request: CallerRequest,
         session_id: ParentFilter = None,
         variant_of: VariantOf = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> builtins.list[JobOut]:
+        caller = request.caller
         window = page(limit, offset)
         found = await caller.services.jobs.list(caller.user_id, window, session_id, variant_of)
         return to_dtos(JobOut, found)
 
     @get("/{job_id:uuid}", operation_class=Documented)
-    async def read(self, job_id: PathId, caller: CallerDep) -> JobOut:
+    async def read(self, job_id: PathId, request: CallerRequest) -> JobOut:
+        caller = request.caller
         return to_dto(JobOut, await caller.services.jobs.get(caller.user_id, job_id))
 
     @patch(
@@ -70,7 +73,10 @@ class JobController(Controller):
         description="A `status` here is a lifecycle step; 409 if invalid.",
         operation_class=Documented,
     )
-    async def update(self, job_id: PathId, data: JSONBody[JobChanges], caller: CallerDep) -> JobOut:
+    async def update(
+        self, job_id: PathId, data: JSONBody[JobChanges], request: CallerRequest
+    ) -> JobOut:
+        caller = request.caller
         return to_dto(JobOut, await caller.services.jobs.update(caller.user_id, job_id, data))
 
     @get(
@@ -80,8 +86,9 @@ class JobController(Controller):
         operation_class=Documented,
     )
     async def list_parameters(
-        self, job_id: PathId, caller: CallerDep
+        self, job_id: PathId, request: CallerRequest
     ) -> builtins.list[ParameterOut]:
+        caller = request.caller
         found = await caller.services.variants.parameters(caller.user_id, job_id)
         return [parameter_out(p) for p in found]
 
@@ -94,8 +101,9 @@ class JobController(Controller):
         operation_class=JOB_CREATED,
     )
     async def make_variant(
-        self, job_id: PathId, data: JSONBody[NewVariant], caller: CallerDep
+        self, job_id: PathId, data: JSONBody[NewVariant], request: CallerRequest
     ) -> JobOut:
+        caller = request.caller
         made = await caller.services.variants.create(caller.user_id, job_id, data.parameters)
         return to_dto(JobOut, made)
 
@@ -105,7 +113,8 @@ class JobController(Controller):
         description="pending -> running",
         operation_class=Documented,
     )
-    async def start(self, job_id: PathId, caller: CallerDep) -> JobOut:
+    async def start(self, job_id: PathId, request: CallerRequest) -> JobOut:
+        caller = request.caller
         return to_dto(JobOut, await caller.services.jobs.start(caller.user_id, job_id))
 
     @post(
@@ -114,7 +123,10 @@ class JobController(Controller):
         description="running -> succeeded|failed",
         operation_class=Documented,
     )
-    async def complete(self, job_id: PathId, caller: CallerDep, success: Success = True) -> JobOut:
+    async def complete(
+        self, job_id: PathId, request: CallerRequest, success: Success = True
+    ) -> JobOut:
+        caller = request.caller
         done = await caller.services.jobs.complete(caller.user_id, job_id, success)
         return to_dto(JobOut, done)
 
@@ -123,7 +135,8 @@ class JobController(Controller):
         description="Deletes the job, its assets and their meta.",
         operation_class=Documented,
     )
-    async def remove(self, job_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, job_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.jobs.delete(caller.user_id, job_id)
 
 
@@ -132,7 +145,8 @@ class AssetController(Controller):
     tags = ["assets"]
 
     @post("/", operation_class=ASSET_CREATED)
-    async def create(self, data: JSONBody[NewAsset], caller: CallerDep) -> AssetOut:
+    async def create(self, data: JSONBody[NewAsset], request: CallerRequest) -> AssetOut:
+        caller = request.caller
         return to_dto(AssetOut, await caller.services.assets.create(caller.user_id, data))
 
     @get(
@@ -142,16 +156,18 @@ class AssetController(Controller):
     )
     async def list(
         self,
-        caller: CallerDep,
+        request: CallerRequest,
         job_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> builtins.list[AssetOut]:
+        caller = request.caller
         found = await caller.services.assets.list(caller.user_id, page(limit, offset), job_id)
         return to_dtos(AssetOut, found)
 
     @get("/{asset_id:uuid}", operation_class=Documented)
-    async def read(self, asset_id: PathId, caller: CallerDep) -> AssetOut:
+    async def read(self, asset_id: PathId, request: CallerRequest) -> AssetOut:
+        caller = request.caller
         return to_dto(AssetOut, await caller.services.assets.get(caller.user_id, asset_id))
 
     @delete(
@@ -159,7 +175,8 @@ class AssetController(Controller):
         description="Deletes the asset and its meta.",
         operation_class=Documented,
     )
-    async def remove(self, asset_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, asset_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.assets.delete(caller.user_id, asset_id)
 
 
@@ -168,7 +185,8 @@ class AssetMetaController(Controller):
     tags = ["asset-meta"]
 
     @post("/", operation_class=META_CREATED)
-    async def create(self, data: JSONBody[NewAssetMeta], caller: CallerDep) -> AssetMetaOut:
+    async def create(self, data: JSONBody[NewAssetMeta], request: CallerRequest) -> AssetMetaOut:
+        caller = request.caller
         created = await caller.services.asset_metas.create(caller.user_id, data)
         return to_dto(AssetMetaOut, created)
 
@@ -179,27 +197,31 @@ class AssetMetaController(Controller):
     )
     async def list(
         self,
-        caller: CallerDep,
+        request: CallerRequest,
         asset_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> builtins.list[AssetMetaOut]:
+        caller = request.caller
         metas = caller.services.asset_metas
         found = await metas.list(caller.user_id, page(limit, offset), asset_id)
         return to_dtos(AssetMetaOut, found)
 
     @get("/{meta_id:uuid}", operation_class=Documented)
-    async def read(self, meta_id: PathId, caller: CallerDep) -> AssetMetaOut:
+    async def read(self, meta_id: PathId, request: CallerRequest) -> AssetMetaOut:
+        caller = request.caller
         found = await caller.services.asset_metas.get(caller.user_id, meta_id)
         return to_dto(AssetMetaOut, found)
 
     @patch("/{meta_id:uuid}", operation_class=Documented)
     async def update(
-        self, meta_id: PathId, data: JSONBody[AssetMetaChanges], caller: CallerDep
+        self, meta_id: PathId, data: JSONBody[AssetMetaChanges], request: CallerRequest
     ) -> AssetMetaOut:
+        caller = request.caller
         updated = await caller.services.asset_metas.update(caller.user_id, meta_id, data)
         return to_dto(AssetMetaOut, updated)
 
     @delete("/{meta_id:uuid}", operation_class=Documented)
-    async def remove(self, meta_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, meta_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.asset_metas.delete(caller.user_id, meta_id)

@@ -15,7 +15,7 @@ from litestar.params import HeaderParameter, JSONBody
 
 from forge_core.commands import RunRequest
 from forge_core.entities import InferenceRun, Message
-from forge_http.dependencies import Caller, CallerDep, PathId
+from forge_http.dependencies import Caller, CallerRequest, PathId
 from forge_http.dto import MessageOut, RunQueuedOut, RunResultOut, to_dto
 from forge_http.openapi import Documented
 
@@ -71,9 +71,10 @@ def queued(run: InferenceRun, message: Message | None) -> RunQueuedOut:
 async def start_run(
     chat_id: PathId,
     data: JSONBody[RunRequest],
-    caller: CallerDep,
+    request: CallerRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[RunQueuedOut | RunResultOut]:
+    caller = request.caller
     run, message = await caller.services.runs.start(caller.user_id, chat_id, data, idempotency_key)
     if data.sync:
         return Response(await result(caller, run), status_code=200)

@@ -10,7 +10,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from forge_core.commands import ChatChanges, NewChat, NewMessage, NewSession, SessionChanges
-from forge_http.dependencies import CallerDep, Limit, Offset, ParentFilter, PathId, page
+from forge_http.dependencies import CallerRequest, Limit, Offset, ParentFilter, PathId, page
 from forge_http.dto import ChatOut, MessageOut, SessionOut, to_dto, to_dtos
 from forge_http.openapi import CHAT_CREATED, MESSAGE_CREATED, SESSION_CREATED, Documented
 
@@ -22,7 +22,8 @@ class SessionController(Controller):
     tags = ["sessions"]
 
     @post("/", operation_class=SESSION_CREATED)
-    async def create(self, data: JSONBody[NewSession], caller: CallerDep) -> SessionOut:
+    async def create(self, data: JSONBody[NewSession], request: CallerRequest) -> SessionOut:
+        caller = request.caller
         created = await caller.services.sessions.create(caller.user_id, data)
         return to_dto(SessionOut, created)
 
@@ -32,20 +33,23 @@ class SessionController(Controller):
         operation_class=Documented,
     )
     async def list(
-        self, caller: CallerDep, limit: Limit = 50, offset: Offset = 0
+        self, request: CallerRequest, limit: Limit = 50, offset: Offset = 0
     ) -> builtins.list[SessionOut]:
+        caller = request.caller
         found = await caller.services.sessions.list(caller.user_id, page(limit, offset))
         return to_dtos(SessionOut, found)
 
     @get("/{session_id:uuid}", operation_class=Documented)
-    async def read(self, session_id: PathId, caller: CallerDep) -> SessionOut:
+    async def read(self, session_id: PathId, request: CallerRequest) -> SessionOut:
+        caller = request.caller
         found = await caller.services.sessions.get(caller.user_id, session_id)
         return to_dto(SessionOut, found)
 
     @patch("/{session_id:uuid}", operation_class=Documented)
     async def update(
-        self, session_id: PathId, data: JSONBody[SessionChanges], caller: CallerDep
+        self, session_id: PathId, data: JSONBody[SessionChanges], request: CallerRequest
     ) -> SessionOut:
+        caller = request.caller
         updated = await caller.services.sessions.update(caller.user_id, session_id, data)
         return to_dto(SessionOut, updated)
 
@@ -54,7 +58,8 @@ class SessionController(Controller):
         description="Deletes the session and everything under it.",
         operation_class=Documented,
     )
-    async def remove(self, session_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, session_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.sessions.delete(caller.user_id, session_id)
 
 
@@ -63,7 +68,8 @@ class ChatController(Controller):
     tags = ["chats"]
 
     @post("/", operation_class=CHAT_CREATED)
-    async def create(self, data: JSONBody[NewChat], caller: CallerDep) -> ChatOut:
+    async def create(self, data: JSONBody[NewChat], request: CallerRequest) -> ChatOut:
+        caller = request.caller
         return to_dto(ChatOut, await caller.services.chats.create(caller.user_id, data))
 
     @get(
@@ -72,19 +78,26 @@ class ChatController(Controller):
         operation_class=Documented,
     )
     async def list(
-        self, caller: CallerDep, session_id: SessionFilter, limit: Limit = 50, offset: Offset = 0
+        self,
+        request: CallerRequest,
+        session_id: SessionFilter,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> builtins.list[ChatOut]:
+        caller = request.caller
         found = await caller.services.chats.list(caller.user_id, page(limit, offset), session_id)
         return to_dtos(ChatOut, found)
 
     @get("/{chat_id:uuid}", operation_class=Documented)
-    async def read(self, chat_id: PathId, caller: CallerDep) -> ChatOut:
+    async def read(self, chat_id: PathId, request: CallerRequest) -> ChatOut:
+        caller = request.caller
         return to_dto(ChatOut, await caller.services.chats.get(caller.user_id, chat_id))
 
     @patch("/{chat_id:uuid}", operation_class=Documented)
     async def update(
-        self, chat_id: PathId, data: JSONBody[ChatChanges], caller: CallerDep
+        self, chat_id: PathId, data: JSONBody[ChatChanges], request: CallerRequest
     ) -> ChatOut:
+        caller = request.caller
         updated = await caller.services.chats.update(caller.user_id, chat_id, data)
         return to_dto(ChatOut, updated)
 
@@ -93,7 +106,8 @@ class ChatController(Controller):
         description="Deletes the chat and its messages.",
         operation_class=Documented,
     )
-    async def remove(self, chat_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, chat_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.chats.delete(caller.user_id, chat_id)
 
 
@@ -102,7 +116,8 @@ class MessageController(Controller):
     tags = ["messages"]
 
     @post("/", operation_class=MESSAGE_CREATED)
-    async def create(self, data: JSONBody[NewMessage], caller: CallerDep) -> MessageOut:
+    async def create(self, data: JSONBody[NewMessage], request: CallerRequest) -> MessageOut:
+        caller = request.caller
         created = await caller.services.messages.create(caller.user_id, data)
         return to_dto(MessageOut, created)
 
@@ -113,18 +128,21 @@ class MessageController(Controller):
     )
     async def list(
         self,
-        caller: CallerDep,
+        request: CallerRequest,
         chat_id: ParentFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> builtins.list[MessageOut]:
+        caller = request.caller
         found = await caller.services.messages.list(caller.user_id, page(limit, offset), chat_id)
         return to_dtos(MessageOut, found)
 
     @get("/{message_id:uuid}", operation_class=Documented)
-    async def read(self, message_id: PathId, caller: CallerDep) -> MessageOut:
+    async def read(self, message_id: PathId, request: CallerRequest) -> MessageOut:
+        caller = request.caller
         return to_dto(MessageOut, await caller.services.messages.get(caller.user_id, message_id))
 
     @delete("/{message_id:uuid}", operation_class=Documented)
-    async def remove(self, message_id: PathId, caller: CallerDep) -> None:
+    async def remove(self, message_id: PathId, request: CallerRequest) -> None:
+        caller = request.caller
         await caller.services.messages.delete(caller.user_id, message_id)
