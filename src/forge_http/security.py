@@ -1,7 +1,8 @@
 """Bearer-token authentication for every route but the few marked public.
 
 The token comes from ``Authorization: Bearer <token>`` (or, for sockets, ``?token=``);
-the AuthProvider checks it, and the Principal lands in ``request.user``.
+the AuthProvider checks it, and the caller (the Principal with the use cases) lands in
+``request.user``, where handlers read it as ``request.caller``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from forge_core.errors import Unauthenticated
 from forge_core.ports import Principal
-from forge_http.dependencies import authenticated
+from forge_http.dependencies import Caller
 
 PUBLIC_KEY = "public"
 PUBLIC = {PUBLIC_KEY: True}  # handler opt that skips authentication
+
+
+_MISSING = "Missing bearer token: send 'Authorization: Bearer <access_token>'"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -31,9 +35,6 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         # Browsers cannot set headers on a socket: the query is how it authenticates.
         raise Unauthenticated("Missing token: open the socket with ?token=<access_token>")
     raise Unauthenticated(_MISSING)
-
-
-_MISSING = "Missing bearer token: send 'Authorization: Bearer <access_token>'"
 
 
 def _token_in(header: str) -> str:
@@ -59,8 +60,8 @@ def _not_checked(scope: Scope) -> bool:
 
 
 class BearerAuth(ASGIMiddleware):
-    """Checks the token of every HTTP request to a route not marked public; the
-    Principal lands in ``request.user`` and the caller in the handlers' provider.
+    """Checks the token of every HTTP request to a route not marked public; the caller
+    lands in ``request.user``.
 
     The chat socket is public to this middleware: it checks its token itself
     (``?token=``), so that a refusal is a close code the socket's client reads. Built on
@@ -81,6 +82,5 @@ class BearerAuth(ASGIMiddleware):
         token = _token_in(header)
         services = scope["app"].state.services
         principal: Principal = await services.auth.authenticate(token)
-        authenticated(principal, services)
-        scope["user"], scope["auth"] = principal, token
+        scope["user"], scope["auth"] = Caller(principal, services), token
         await next_app(scope, receive, send)
