@@ -154,6 +154,24 @@ async def test_pages_are_ordered_and_complete(engine: AsyncEngine) -> None:
     )
 
 
+async def test_sqlite_pages_keep_their_order_where_no_index_gives_it(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    """SQLite joins a page's rows into one JSON array with ``group_concat``, which must
+    keep the subquery's order. The owner index hands rows over already in order, so
+    without it (rows stored newest first) the order comes from the ORDER BY alone."""
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql("DROP INDEX ix_sessions_owner_order")
+    repo, owner = SqlRepository(sqlite_engine), await _owner(sqlite_engine)
+    sessions = [
+        replace(make_tree(owner.id).session, created_at=T0 + timedelta(seconds=n)) for n in range(6)
+    ]
+    for session in reversed(sessions):
+        await repo.add(session)
+    assert await repo.list(Session, owner.id) == sessions
+    assert await repo.list(Session, owner.id, limit=3, offset=1) == sessions[1:4]
+
+
 @pytest.mark.postgres
 async def test_reads_beyond_the_pool_size_close_their_connections(
     postgres_engine: AsyncEngine, caplog: pytest.LogCaptureFixture

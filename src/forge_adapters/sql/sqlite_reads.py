@@ -8,8 +8,8 @@ converting each value in Python (UUIDs, datetimes, JSON) costs more than the loo
 - reads run synchronously on one read-only connection in autocommit mode. In WAL mode
   readers never wait for writers, and each statement sees everything committed before
   it. Writes stay on the async engine.
-- SQLite renders each row as a JSON object, which msgspec decodes straight into the
-  dataclass (``json_plans``).
+- SQLite renders the rows as one JSON array, which msgspec decodes straight into the
+  dataclasses (``json_plans``).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class SqliteReads:
         if ordered:
             params += [limit, offset]
         try:
-            rows = self._connect().execute(plan.sql, params).fetchall()
-            return plan.decode(b"[" + b",".join(row[0] for row in rows) + b"]")
+            (records,) = self._connect().execute(plan.sql, params).fetchone()
+            return plan.decode(records)
         except sqlite3.Error as exc:
             raise Unavailable("the database cannot answer now") from exc
         except OverflowError as exc:
