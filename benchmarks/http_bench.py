@@ -10,10 +10,11 @@ and logs in a user, creates 50 sessions and a chat, then loads it with ``wrk``:
     real    POST /api/v1/messages        (authenticated, one INSERT per request)
 
 In the same run it starts ``benchmarks/ceiling_app.py`` under the same uvicorn settings,
-serving the very same bodies from memory, and loads it identically. Scenarios run
-interleaved (real, ceiling, real, ceiling, ...; the pair order flips every round) after
-a short warm-up. The machine is noisy, so what counts is the ratio real/ceiling, taken
-per round (paired) and reported as the median.
+serving the very same bodies from memory, and loads it identically. After a short
+warm-up, each round gives each side ``--duration`` seconds per scenario, cut into
+``--slices`` short runs that alternate (real, ceiling, real, ceiling, ...; the pair
+order flips every round), so both sides see the same drift of a shared machine. What
+counts is the ratio real/ceiling, taken per round (paired) and reported as the median.
 
 Targets: single GET >= 50% of the ceiling's req/s; 50-item list >= 35%.
 With ``--profile N`` it also samples the real server with py-spy for N seconds under
@@ -463,6 +464,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
+    parser.add_argument("--slices", type=int, default=5, help="alternating runs per side and round")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per scenario")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (2 cores: keep 1)")
     parser.add_argument(
@@ -507,15 +509,23 @@ def machine() -> str:
 
 
 def measure(pairs: list[Pair], args: argparse.Namespace) -> None:
-    """Warm up every scenario, then run the rounds, real and ceiling back to back."""
+    """Warm up every scenario, then run the rounds. In a round each side of a pair gets
+    ``--duration`` seconds, cut into ``--slices`` runs that alternate with the other
+    side's: the machine's speed drifts over seconds, and alternating short runs lets
+    both sides see the same drift, where two back-to-back 10 s runs did not."""
     for pair in pairs:
         for scenario in pair:
             run_wrk(scenario, args.warmup, args)
     for number in range(args.rounds):
         for pair in pairs:
             # The pair order flips every round, so neither side always goes first.
-            for scenario in reversed(pair) if number % 2 else pair:
-                result = run_wrk(scenario, args.duration, args)
+            order = pair[::-1] if number % 2 else pair
+            runs: dict[str, list[Result]] = {scenario.side: [] for scenario in pair}
+            for _ in range(args.slices):
+                for scenario in order:
+                    runs[scenario.side].append(run_wrk(scenario, args.duration / args.slices, args))
+            for scenario in pair:
+                result = combined(runs[scenario.side])
                 scenario.results.append(result)
                 print(
                     f"  round {number + 1} {scenario.side:7} {scenario.label:14} "
@@ -523,6 +533,22 @@ def measure(pairs: list[Pair], args: argparse.Namespace) -> None:
                     f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}",
                     flush=True,
                 )
+
+
+def combined(runs: list[Result]) -> Result:
+    """One side's slices as one measurement: requests over the time they took, CPU
+    over the requests; the latency percentiles are the slices' medians."""
+    requests = sum(run.requests for run in runs)
+    seconds = sum(run.requests / run.rps for run in runs if run.rps)
+    cpu_us = sum(run.cpu_us * run.requests for run in runs) / max(requests, 1)
+    return Result(
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=median([run.p50_ms for run in runs]),
+        p99_ms=median([run.p99_ms for run in runs]),
+        requests=requests,
+        errors=sum(run.errors for run in runs),
+        cpu_us=cpu_us,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
