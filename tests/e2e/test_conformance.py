@@ -105,7 +105,12 @@ def test_every_check_every_phase_finds_nothing(tmp_path: Path) -> None:
         token = login(f"{base}/api/v1")
         command = schemathesis_command(base, token, tmp_path / "junit.xml")
         run = subprocess.run(
-            command, capture_output=True, text=True, timeout=SECONDS + 600, env=hooked_env()
+            command,
+            capture_output=True,
+            text=True,
+            timeout=SECONDS + 600,
+            env=hooked_env(),
+            cwd=tmp_path,  # Schemathesis keeps its cache (.schemathesis/) in the cwd
         )
         reached = succeeded(base)
     replay = shlex.join(["schemathesis", *command[1:]]).replace(token, "$TOKEN")
