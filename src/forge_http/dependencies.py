@@ -23,6 +23,8 @@ from forge_core.services import MAX_OFFSET, MAX_PAGE, Page
 from forge_http.container import ServiceSet
 from forge_http.json_input import JsonRequest
 
+MISSING_TOKEN = "Missing bearer token: send 'Authorization: Bearer <access_token>'"
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -44,9 +46,7 @@ class CallerRequest(JsonRequest):
     def caller(self) -> Caller:
         caller = self.scope.get("user")
         if not isinstance(caller, Caller):  # a handler that wants a caller on a public route
-            raise Unauthenticated(
-                "Missing bearer token: send 'Authorization: Bearer <access_token>'"
-            )
+            raise Unauthenticated(MISSING_TOKEN)
         return caller
 
 

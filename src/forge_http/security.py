@@ -16,13 +16,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from forge_core.errors import Unauthenticated
 from forge_core.ports import Principal
-from forge_http.dependencies import Caller
+from forge_http.dependencies import MISSING_TOKEN, Caller
 
 PUBLIC_KEY = "public"
 PUBLIC = {PUBLIC_KEY: True}  # handler opt that skips authentication
-
-
-_MISSING = "Missing bearer token: send 'Authorization: Bearer <access_token>'"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -34,7 +31,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
             return str(connection.query_params["token"])
         # Browsers cannot set headers on a socket: the query is how it authenticates.
         raise Unauthenticated("Missing token: open the socket with ?token=<access_token>")
-    raise Unauthenticated(_MISSING)
+    raise Unauthenticated(MISSING_TOKEN)
 
 
 def _token_in(header: str) -> str:
@@ -78,7 +75,7 @@ class BearerAuth(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         header = _authorization(scope)
         if not header:
-            raise Unauthenticated(_MISSING)
+            raise Unauthenticated(MISSING_TOKEN)
         token = _token_in(header)
         services = scope["app"].state.services
         principal: Principal = await services.auth.authenticate(token)

@@ -74,7 +74,7 @@ def _sqlite_sql(target: type[Any], table: Table, where: tuple[str, ...], ordered
     Python row per record. It joins them in the subquery's order: SQLite feeds an
     aggregate a subquery with LIMIT row by row, as it comes (it may not flatten it);
     SQLite 3.44's ``group_concat(... ORDER BY ...)`` would say so, but Python 3.11
-    ships older. The repository contract suite checks the order."""
+    ships older. test_sql_fast_reads checks it where no index gives the order."""
     values = ", ".join(f"'{f.name}', {_sqlite_value(table, f.name)}" for f in fields(target))
     conditions = " AND ".join(f'"{name}" = ?' for name in where) or "1"
     rows = f'SELECT json_object({values}) AS record FROM "{table.name}" WHERE {conditions}'
