@@ -4,13 +4,16 @@ Schemathesis' ``ensure_resource_availability`` (ST302) fails a 404 on a record t
 made, unless a DELETE of that record's path, or of a path above it, came first. Forge's
 paths are flat (``/asset-meta/{id}``, not ``/assets/{id}/meta/{id}``), so the check
 cannot see that deleting a session, chat, job or asset deletes what lies under it, as the
-seed's API says it must. This check is the same one, with that cascade taught: a 404
-after a successful DELETE of a parent is the answer, not a failure. Every other 404 on
-a record just made still fails.
+seed's API says it must. This check is the same one, taught two answers that are not a
+missing record: a 404 after a successful DELETE of a parent (the cascade), and a 404 that
+names a field of the body whose id points nowhere (``component_of: names an asset that
+does not exist``: the record is there, what the body refers to is not). Every other 404
+on a record just made still fails.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -21,6 +24,8 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability
 # The records whose DELETE takes others with it (sessions: chats, jobs, ...; chats:
 # messages; jobs: assets; assets: their per-part metadata).
 PARENTS = re.compile(r"/api/v1/(sessions|chats|jobs|assets)/\{[a-z_]+\}$")
+# forge_core.errors.MissingReference's detail: the body's field, then what it names.
+MISSING_REFERENCE = re.compile(r"^([a-z_]+): names an? [a-z ]+ that does not exist$")
 
 
 @schemathesis.check
@@ -28,9 +33,19 @@ def ensure_resource_availability_through_cascades(ctx: Any, response: Any, case:
     try:
         return ensure_resource_availability(ctx, response, case)
     except EnsureResourceAvailability:
-        if _a_parent_was_deleted(ctx):
+        if _a_parent_was_deleted(ctx) or _a_reference_is_missing(response, case):
             return None
         raise
+
+
+def _a_reference_is_missing(response: Any, case: Any) -> bool:
+    """The 404 names a field the request's body holds: what it refers to is missing."""
+    try:
+        detail = json.loads(response.content).get("detail", "")
+    except (ValueError, AttributeError):
+        return False
+    found = MISSING_REFERENCE.match(detail) if isinstance(detail, str) else None
+    return bool(found) and isinstance(case.body, dict) and found.group(1) in case.body
 
 
 def _a_parent_was_deleted(ctx: Any) -> bool:
