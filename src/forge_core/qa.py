@@ -7,7 +7,9 @@ succeeds: the mesh is not empty, encloses a volume, is watertight and consistent
 requirements give (``requirements_json["dimensions_mm"]``) against the model's measure of
 it, within ``max(5 %, 2 mm)`` (10 % for the estimated motor-to-motor distance), and
 each retrieved part's hole pattern (``requirements_json["components"]``) against the
-round holes measured on the mesh (``qa_holes``).
+round holes measured on the mesh (``qa_holes``). The renderer's own warnings (a module or
+variable the SCAD names but never defines, say, which the render skips) are soft checks
+too: the model rendered, but perhaps not all of what its SCAD asks for.
 
 Which measure answers which requirement key is the explicit table ``MEASURES`` below;
 keys not in it are not checked. Sizes follow the axis convention of the templates:
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,8 @@ ABSOLUTE_TOLERANCE_MM = 2.0
 #: A motor mount's width across (a 16 mm bolt pattern plus its holes and rim): the
 #: frame's reach is half the motor-to-motor distance plus half a mount.
 MOTOR_MOUNT_MM = 25.0
+#: The renderer's warnings shown one check each; any beyond are counted in one more.
+MAX_RENDER_WARNINGS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +141,10 @@ def qa_report(
     facts: MeshFacts,
     build_volume: Size = DEFAULT_BUILD_VOLUME,
     requirements: Mapping[str, Any] | None = None,
+    render_warnings: Sequence[str] = (),
 ) -> QAReport:
-    """Check the mesh's facts against printability and the requirements' sizes."""
+    """Check the mesh's facts against printability and the requirements' sizes, and
+    carry the renderer's warnings as soft checks."""
     low, high = facts.bbox_min, facts.bbox_max
     size = (_r(high[0] - low[0]), _r(high[1] - low[1]), _r(high[2] - low[2]))
     checks = [*_solid_checks(facts), _fits(size, build_volume)]
@@ -146,6 +152,7 @@ def qa_report(
         checks += _dimension_checks(facts, requirements or {})
         found = hole_pattern_checks(facts.holes, requirements or {})
         checks += [Check(name, ok, detail, hard=False) for name, ok, detail in found]
+    checks += _render_checks(render_warnings)
     return QAReport(
         tuple(checks), facts.triangles, facts.bodies, size, _r(facts.volume), build_volume
     )
@@ -181,6 +188,14 @@ def _solid_checks(facts: MeshFacts) -> list[Check]:
             else "faces inconsistently wound: the mesh is not a clean solid",
         ),
     ]
+
+
+def _render_checks(warnings: Sequence[str]) -> list[Check]:
+    shown = [Check("render", False, w, hard=False) for w in warnings[:MAX_RENDER_WARNINGS]]
+    if len(warnings) > MAX_RENDER_WARNINGS:
+        more = len(warnings) - MAX_RENDER_WARNINGS
+        shown.append(Check("render", False, f"and {more} more renderer warnings", hard=False))
+    return shown
 
 
 def _fits(size: Size, volume: Size) -> Check:

@@ -188,6 +188,17 @@ async def test_a_syntax_error_fails_the_job_with_its_line() -> None:
     assert "line" in events[-1][1]["reason"]
 
 
+async def test_what_the_render_skipped_is_in_the_jobs_qa_warnings() -> None:
+    world = await make_world()
+    scad = "cube(10);\nmotor_mount(16);\n"  # a module the SCAD never defines
+    job = await world.jobs.submit_scad(OWNER, world.chat_id, scad)
+    ended = await world.runner.run(OWNER, job.id)
+    assert ended is not None and ended.status is JobStatus.SUCCEEDED and ended.qa is not None
+    assert ended.qa["passed"] is True
+    (warning,) = ended.qa["warnings"]
+    assert "motor_mount" in warning and "line 2" in warning
+
+
 async def test_forbidden_file_access_fails_the_job_before_rendering() -> None:
     world = await make_world()
     job = await world.jobs.submit_scad(OWNER, world.chat_id, 'import("/etc/passwd");\n')

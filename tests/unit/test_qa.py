@@ -173,3 +173,18 @@ def test_bad_build_volume_settings_are_named(text: str) -> None:
         parse_build_volume(text)
     assert caught.value.field == "FORGE_BUILD_VOLUME"
     assert "like 256x256x256" in caught.value.detail
+
+
+def test_the_renderers_warnings_are_soft_checks() -> None:
+    said = ("WARNING: Ignoring unknown module 'motor_mount' in file model.scad, line 7",)
+    report = qa_report(facts(), render_warnings=said)
+    assert report.passed and report.warnings == said
+    (render,) = (c for c in report.checks if c.name == "render")
+    assert render.hard is False and render.ok is False
+    assert report.to_json()["warnings"] == list(said)
+
+
+def test_a_flood_of_renderer_warnings_is_shown_in_part_and_counted() -> None:
+    said = [f"WARNING: Ignoring unknown variable 'v{n}', line {n}" for n in range(25)]
+    warnings = qa_report(facts(), render_warnings=said).warnings
+    assert warnings == (*said[:10], "and 15 more renderer warnings")

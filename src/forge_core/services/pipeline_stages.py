@@ -37,6 +37,7 @@ class Model:
     scad: str
     requirements: JsonObject | None
     whole: bytes = b""
+    render_warnings: tuple[str, ...] = ()  # the whole model's (its parts repeat them)
     parts: dict[str, bytes] = field(default_factory=dict)
     facts: MeshFacts | None = None  # the whole model's
     report: QAReport | None = None
@@ -69,8 +70,8 @@ class Stages:
 
     async def render(self, model: Model) -> None:
         """The whole model, then each named part alone; a model with one part is that part."""
-        whole = RenderRequest(model.scad)
-        model.whole = (await _attempt("render", self.renderer.render(whole))).mesh
+        rendered = await _attempt("render", self.renderer.render(RenderRequest(model.scad)))
+        model.whole, model.render_warnings = rendered.mesh, rendered.warnings
         names = part_names(model.scad)
         for name in names:
             if len(names) == 1:
@@ -81,7 +82,9 @@ class Stages:
 
     async def qa(self, model: Model) -> None:
         model.facts = await _attempt("qa", self.mesh.inspect(model.whole))
-        model.report = qa_report(model.facts, self.build_volume, model.requirements)
+        model.report = qa_report(
+            model.facts, self.build_volume, model.requirements, model.render_warnings
+        )
         if not model.report.passed:
             raise StageFailed("qa", "; ".join(model.report.failures), model.report.to_json())
         for name, stl in model.parts.items():
