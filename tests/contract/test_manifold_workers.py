@@ -1,6 +1,7 @@
 """The Manifold renderer's own promises, beyond the Renderer contract: its workers'
 file guard holds even for SCAD the sandbox never vetted, and a worker that dies or is
-killed never takes the server, the queue or the other renders with it."""
+killed never takes the server, the queue or the other renders with it; and a font it
+cannot give ``text()`` is a warning, not a silent substitute."""
 
 from __future__ import annotations
 
@@ -156,3 +157,33 @@ async def test_a_worker_retires_after_its_quota() -> None:
         assert len(set(pids)) == 2
     finally:
         renderer.close()
+
+
+@pytest.mark.parametrize(
+    ("font", "warned"),
+    [
+        ("Arial", True),
+        ("Liberation Sans:style=Condensed", True),  # a face the evaluator does not ship
+        ("", False),
+        ("Liberation Sans", False),
+        ("Liberation Sans:style=Bold", False),
+        (":style=Italic", False),
+    ],
+)
+async def test_a_font_it_cannot_give_text_is_a_warning(font: str, warned: bool) -> None:
+    scad = f'linear_extrude(2) text("Hi", size=10, font="{font}");\n'
+    renderer = ManifoldRenderer(limits=ManifoldLimits(workers=1, timeout=60))
+    try:
+        result = await renderer.render(RenderRequest(scad))
+    finally:
+        renderer.close()
+    said = [w for w in result.warnings if "font" in w]
+    assert bounds(result.mesh)[1][2] == 2
+    if warned:
+        assert said == [
+            f'WARNING: text(): font "{font}" is not available here; the letters are '
+            "Liberation Sans Regular (the fonts here: Liberation Sans (Regular, Bold, "
+            "Italic, Bold Italic))"
+        ]
+    else:
+        assert said == []

@@ -22,6 +22,8 @@ from openscad_evaluator import EvalError, Evaluator, resolve_use_scopes
 from openscad_evaluator.export import export_model
 from openscad_lalr_parser import Assignment, clear_ast_cache, getASTfromFile, getASTfromString
 
+from .fonts import fallback_warning, font_fallbacks
+
 MAX_WARNINGS = 50
 _SYNTAX = re.compile(r"Syntax error in .*? at line (\d+), column (\d+):\n?(.*)", re.DOTALL)
 _LINE = re.compile(r"\bin line (\d+)")
@@ -92,21 +94,23 @@ def _render(
     if nodes is None:
         return syntax_error(printed.getvalue(), model), b""
     nodes = _assign(nodes, assignments)
-    try:
-        nodes, _, scope = resolve_use_scopes(nodes, str(model), messages)
-        bodies, _ = Evaluator(echo_fn=messages).evaluate(nodes, scope)
-    except (EvalError, FileNotFoundError) as exc:
-        return failed(clean(str(exc), model)), b""
-    solids = [b for b in bodies if b.role != "background" and (b.body or b.raw_mesh)]
-    solids = [b for b in solids if b.raw_mesh is not None or not b.body.is_empty()]
-    warnings = [clean(m, model) for m in messages.lines if m.startswith(_WARNINGS)]
-    if not solids:
-        flat = any(b.section is not None for b in bodies)
-        problem = "the model is 2D only: it has no 3D object" if flat else "the model is empty"
-        return failed(f"{problem} ({warnings[0]})" if warnings else problem), b""
-    output = model.parent / "model.stl"
-    notes = export_model(str(output), solids, "stl")
+    with font_fallbacks() as missed_fonts:  # text() may resolve fonts until the export
+        try:
+            nodes, _, scope = resolve_use_scopes(nodes, str(model), messages)
+            bodies, _ = Evaluator(echo_fn=messages).evaluate(nodes, scope)
+        except (EvalError, FileNotFoundError) as exc:
+            return failed(clean(str(exc), model)), b""
+        solids = [b for b in bodies if b.role != "background" and (b.body or b.raw_mesh)]
+        solids = [b for b in solids if b.raw_mesh is not None or not b.body.is_empty()]
+        warnings = [clean(m, model) for m in messages.lines if m.startswith(_WARNINGS)]
+        if not solids:
+            flat = any(b.section is not None for b in bodies)
+            problem = "the model is 2D only: it has no 3D object" if flat else "the model is empty"
+            return failed(f"{problem} ({warnings[0]})" if warnings else problem), b""
+        output = model.parent / "model.stl"
+        notes = export_model(str(output), solids, "stl")
     mesh = output.read_bytes()
+    warnings += [fallback_warning(spec) for spec in missed_fonts]
     warnings += [f"WARNING: export: {note}" for note in notes]
     seconds = time.monotonic() - started
     return {"ok": True, "warnings": warnings[:MAX_WARNINGS], "seconds": seconds}, mesh
