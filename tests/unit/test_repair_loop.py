@@ -92,12 +92,13 @@ async def test_runpod_broken_then_fixed(http_client: httpx.AsyncClient, runpod: 
 async def test_runpod_never_fixed_is_a_clear_failure(
     http_client: httpx.AsyncClient, runpod: FakeRunPod
 ) -> None:
-    runpod.worker = lambda job: {"scad_code": BROKEN}
+    answers = iter(range(1, 10))  # broken each time, in another way
+    runpod.worker = lambda job: {"scad_code": f"// answer {next(answers)}\n{BROKEN}"}
     world = await make_world()
     ended = await run_repaired(world, runpod_backend(http_client, runpod), BROKEN)
 
     assert ended.status is JobStatus.FAILED
-    assert ended.error is not None and ended.error.startswith("render failed: scad: line 2: ")
+    assert ended.error is not None and ended.error.startswith("render failed: scad: line 3: ")
     assert ended.error.endswith("(after 2 repair attempt(s))")
     assert [a["attempt"] for a in ended.repair_attempts or []] == [1, 2]
     assert len(runpod.jobs) == 2  # asked twice, then no more
@@ -129,7 +130,12 @@ async def test_openai_repairs_a_model_that_fails_hard_qa(http_client: httpx.Asyn
 async def test_openai_never_fixed_and_a_client_job_is_never_repaired(
     http_client: httpx.AsyncClient,
 ) -> None:
-    with FakeOpenAI(reply=lambda messages: f"```openscad\n{BROKEN}```").running() as fake:
+    answers = iter(range(1, 10))
+
+    def reply(messages: list[dict[str, Any]]) -> str:
+        return f"```openscad\n// answer {next(answers)}\n{BROKEN}```"  # broken anew
+
+    with FakeOpenAI(reply=reply).running() as fake:
         world = await make_world()
         ended = await run_repaired(world, openai_backend(http_client, fake), BROKEN)
         assert ended.status is JobStatus.FAILED and len(fake.requests) == 2
@@ -160,3 +166,20 @@ async def test_a_backend_that_cannot_answer_ends_the_loop_with_a_clear_failure(
     assert any(
         text.startswith("Repair 1 of 2 failed: the backend") for text in await chat_texts(world)
     )
+
+
+async def test_the_same_scad_answered_again_ends_the_loop_without_rendering_it(
+    http_client: httpx.AsyncClient, runpod: FakeRunPod
+) -> None:
+    runpod.worker = lambda job: {"scad_code": TOO_BIG}  # a deterministic backend's answer
+    world = await make_world()
+    ended = await run_repaired(world, runpod_backend(http_client, runpod), TOO_BIG)
+
+    assert ended.status is JobStatus.FAILED and len(runpod.jobs) == 1
+    assert (ended.error or "").startswith("qa failed: ") and "build volume" in (ended.error or "")
+    [attempt] = ended.repair_attempts or []
+    assert attempt["outcome"] == "no repair: the backend answered the same SCAD again"
+    texts = await chat_texts(world)
+    assert "Repair 1 of 2 failed: the backend answered the same SCAD again." in texts
+    progress = [d["stage"] for kind, d in await world.chat_events() if kind == "job.progress"]
+    assert progress.count("render") == 1  # not rendered a second time

@@ -6,8 +6,10 @@ set by ``Jobs.submit_scad``) and fails to render or fails a hard QA check, the r
 the job's prompt, its requirements, the chat's history and ``repair: {scad, error}``
 (``inference.Repair``). A worker that ignores ``repair`` still answers with SCAD. The
 call is one backend run, waited for here (the job keeps its lease meanwhile); a backend
-that cannot answer, ends the run without success or answers no SCAD ends the loop with
-``RepairFailed``, and the job fails with its last stage failure.
+that cannot answer, ends the run without success, answers no SCAD or answers the very
+SCAD that failed (a deterministic backend, such as the offline templates, can do no
+other; rendering it again would only fail again) ends the loop with ``RepairFailed``,
+and the job fails with its last stage failure.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class Repairs:
         repaired = scad_from_output(state.output)
         if repaired is None:
             raise RepairFailed("the backend answered no SCAD")
+        if repaired.strip() == scad.strip():
+            raise RepairFailed("the backend answered the same SCAD again")
         return repaired
 
     async def tell(self, job: Job, chat: UUID | None, text: str) -> Message | None:
