@@ -62,11 +62,10 @@ class SqlRepository:
         self._fast_reads = json_reads_for(engine) if fast_reads else None
 
     async def add(self, entity: OwnedEntity) -> None:
-        statement = insert(_table(type(entity))).values(_values(entity))
         with translate_errors():
             try:
                 async with write_transaction(self._engine) as conn:
-                    await conn.execute(statement)
+                    await conn.execute(insert(_table(type(entity))), _values(entity))
             except IntegrityError as exc:
                 raise await self._clash(entity) from exc
 
