@@ -59,7 +59,8 @@ def render(
     started = time.monotonic()
     messages = Messages(output_bytes)
     try:
-        return _render(model, assignments, messages, started)
+        with font_fallbacks() as missed_fonts:  # filled while the model is evaluated
+            return _render(model, assignments, messages, started, missed_fonts)
     except OutputFlood:
         return limit("output", f"the render printed over {output_bytes} bytes"), b""
     except MemoryError:
@@ -83,7 +84,11 @@ def render(
 
 
 def _render(
-    model: Path, assignments: dict[str, str], messages: Messages, started: float
+    model: Path,
+    assignments: dict[str, str],
+    messages: Messages,
+    started: float,
+    missed_fonts: list[str],
 ) -> tuple[dict[str, Any], bytes]:
     printed = io.StringIO()
     try:
@@ -94,21 +99,20 @@ def _render(
     if nodes is None:
         return syntax_error(printed.getvalue(), model), b""
     nodes = _assign(nodes, assignments)
-    with font_fallbacks() as missed_fonts:  # text() may resolve fonts until the export
-        try:
-            nodes, _, scope = resolve_use_scopes(nodes, str(model), messages)
-            bodies, _ = Evaluator(echo_fn=messages).evaluate(nodes, scope)
-        except (EvalError, FileNotFoundError) as exc:
-            return failed(clean(str(exc), model)), b""
-        solids = [b for b in bodies if b.role != "background" and (b.body or b.raw_mesh)]
-        solids = [b for b in solids if b.raw_mesh is not None or not b.body.is_empty()]
-        warnings = [clean(m, model) for m in messages.lines if m.startswith(_WARNINGS)]
-        if not solids:
-            flat = any(b.section is not None for b in bodies)
-            problem = "the model is 2D only: it has no 3D object" if flat else "the model is empty"
-            return failed(f"{problem} ({warnings[0]})" if warnings else problem), b""
-        output = model.parent / "model.stl"
-        notes = export_model(str(output), solids, "stl")
+    try:
+        nodes, _, scope = resolve_use_scopes(nodes, str(model), messages)
+        bodies, _ = Evaluator(echo_fn=messages).evaluate(nodes, scope)
+    except (EvalError, FileNotFoundError) as exc:
+        return failed(clean(str(exc), model)), b""
+    solids = [b for b in bodies if b.role != "background" and (b.body or b.raw_mesh)]
+    solids = [b for b in solids if b.raw_mesh is not None or not b.body.is_empty()]
+    warnings = [clean(m, model) for m in messages.lines if m.startswith(_WARNINGS)]
+    if not solids:
+        flat = any(b.section is not None for b in bodies)
+        problem = "the model is 2D only: it has no 3D object" if flat else "the model is empty"
+        return failed(f"{problem} ({warnings[0]})" if warnings else problem), b""
+    output = model.parent / "model.stl"
+    notes = export_model(str(output), solids, "stl")
     mesh = output.read_bytes()
     warnings += [fallback_warning(spec) for spec in missed_fonts]
     warnings += [f"WARNING: export: {note}" for note in notes]
