@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import StaticPool
 
 from forge_adapters.sql import SqlAuthStore, SqlRepository, create_engine, migrate, normalize_url
 from forge_adapters.sql.catalog_table import include_name
@@ -55,6 +56,42 @@ async def test_sqlite_engine_makes_its_folder_and_sets_pragmas(tmp_path: Path) -
     expected = {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1, "synchronous": 1}
     assert values == expected
     assert (tmp_path / "new" / "folder" / "forge.db").is_file()
+
+
+async def test_a_sqlite_connection_back_in_the_pool_is_rolled_back_only_if_it_must(
+    tmp_path: Path,
+) -> None:
+    """The pool skips its rollback after a commit (a hand-off to aiosqlite's thread saved),
+    but a connection handed back with a transaction open still ends it."""
+    engine = create_engine(f"sqlite:///{tmp_path}/forge.db", poolclass=StaticPool)
+    rollbacks = 0
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        rollback = driver.rollback
+
+        async def counted() -> None:
+            nonlocal rollbacks
+            rollbacks += 1
+            await rollback()
+
+        driver.rollback = counted
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert rollbacks == 0  # committed: nothing to roll back
+        async with engine.connect() as conn:  # a transaction SQLAlchemy does not know of
+            await driver.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+            await driver.execute("INSERT INTO t VALUES (2)")
+        assert rollbacks == 1 and not driver.in_transaction
+        async with engine.begin() as conn:  # the write lock is free, the row is gone
+            await conn.exec_driver_sql("INSERT INTO t VALUES (3)")
+        async with engine.connect() as conn:
+            rows = (await conn.exec_driver_sql("SELECT n FROM t")).scalars().all()
+        assert rows == [1, 3]
+    finally:
+        await engine.dispose()
 
 
 def _drift(connection: Connection) -> list[Any]:

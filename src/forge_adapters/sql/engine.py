@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolResetState, StaticPool
 
 from .errors import translate_errors
 
@@ -62,8 +62,10 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
         engine_kwargs.setdefault("poolclass", StaticPool)
     elif not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine_kwargs.setdefault("pool_reset_on_return", None)  # _sqlite_reset does it
     engine = create_async_engine(parsed, **engine_kwargs)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "reset", _sqlite_reset)
     return engine
 
 
@@ -105,6 +107,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """A connection back in the pool is rolled back only if a transaction is open. The
+    pool's own reset rolls back every time, and through aiosqlite each call is a hand-off
+    to its thread: after a committed write, a fifth one for nothing."""
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def alembic_config() -> Config:
