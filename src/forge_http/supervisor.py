@@ -39,11 +39,13 @@ def pause(next_due: datetime | None, now: datetime) -> float:
 
 
 async def supervise(
-    supervisor: RunSupervisor, first_backoff: float = 1.0, sleep: Sleep = asyncio.sleep
+    supervisor: RunSupervisor, first_backoff: float = 1.0, sleep: Sleep | None = None
 ) -> None:
     """Step forever; a failed step (the database or the backend away) never stops the
     loop. While steps fail, the loop backs off (doubling up to a minute) and logs one
-    line when it starts failing and one when it works again."""
+    line when it starts failing and one when it works again. Between steps it naps
+    (``RunSupervisor.nap``: a run that ended as it was started wakes it)."""
+    sleep = sleep or supervisor.nap
     streak = FailureStreak(first_backoff)
     while True:
         try:

@@ -382,6 +382,27 @@ async def test_wait_result_answers_the_ended_run_and_the_backends_answer(world: 
     assert await world.runs.wait_result(ended.run) == RunResult(ended.run, None)
 
 
+async def test_a_run_the_backend_answered_at_once_is_due_at_once_and_wakes_the_loop() -> None:
+    world = await make_world(hold=False)  # the backend completes runs as they are submitted
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())
+    assert world.supervisor.next_due() == run.created_at  # not a first poll delay later
+    with anyio.fail_after(5):
+        await world.supervisor.nap(60)  # cut short: there is an answer to store
+        [done] = await world.supervisor.poll_once()  # the clock has not moved
+    assert done.id == run.id and done.status is RunStatus.COMPLETED
+    assert len(await world.messages("assistant")) == 1
+
+
+async def test_a_run_still_going_is_first_polled_a_delay_later_and_the_nap_runs_out(
+    world: World,
+) -> None:
+    run, _ = await world.runs.start(world.owner, world.chat.id, ask())  # held: queued
+    assert world.supervisor.next_due() == run.created_at + timedelta(seconds=POLL_DELAYS[0])
+    assert await world.supervisor.poll_once() == []
+    with anyio.fail_after(5):
+        await world.supervisor.nap(0.01)  # nothing wakes it: it sleeps its time out
+
+
 async def test_wait_result_gives_up_after_the_deadline_and_its_grace(world: World) -> None:
     run, _ = await world.runs.start(world.owner, world.chat.id, ask())
     world.clock.now = run.deadline + WAIT_GRACE

@@ -116,6 +116,7 @@ class RunSupervisor:
         self._held: dict[UUID, InferenceRun] = {}
         self._due: dict[UUID, _Due] = {}
         self._renew_at: datetime | None = None
+        self._ended_here = asyncio.Event()  # set by started(ended=True), cleared by nap
 
     @property
     def held(self) -> frozenset[UUID]:
@@ -126,13 +127,27 @@ class RunSupervisor:
         """The lease a run started here is stored with (``RunStore.add``): held here."""
         return Lease(self.worker, now + self.lease)
 
-    def started(self, run: InferenceRun) -> None:
+    def started(self, run: InferenceRun, *, ended: bool = False) -> None:
         """A run started here and stored leased to this supervisor: held from now on,
-        first polled a delay after it started, not at once."""
+        first polled a delay after it started, not at once; unless the backend ``ended``
+        it as it was submitted (the offline templates answer at once), which is due now
+        and wakes the loop (``nap``), so its answer is stored without a wait."""
         self._held[run.id] = run
-        self._due.setdefault(run.id, _Due(run.created_at + timedelta(seconds=self._delay(0)), 1))
+        if ended:
+            self._due[run.id] = _Due(run.created_at, 0)
+            self._ended_here.set()
+        else:
+            first = run.created_at + timedelta(seconds=self._delay(0))
+            self._due.setdefault(run.id, _Due(first, 1))
         if self._renew_at is None:
             self._renew_at = run.created_at + self.lease / 3
+
+    async def nap(self, seconds: float) -> None:
+        """Sleep up to ``seconds`` between two steps; a run started here that has already
+        ended cuts it short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended_here.wait(), seconds)
+        self._ended_here.clear()
 
     def next_due(self) -> datetime | None:
         """When the earliest held run is due (None: none held). Free runs are found by

@@ -28,7 +28,10 @@ another replica takes it over only if this one stops (released at a graceful shu
 or lapsed after a crash). Leasing it from the start matters for backends that keep runs
 in process (the template and OpenAI-compatible ones): only the submitting replica can
 read their result. It sends ``runpod.queued`` once stored; a crash
-between storing the run and reporting it loses only that event.
+between storing the run and reporting it loses only that event. Only then is the
+supervisor told of the run (``started``), so ``queued`` always comes before the run's
+end, even for a backend that answered as the run was submitted (the offline templates
+do): such a run is polled at once, not a first poll delay later.
 """
 
 from __future__ import annotations
@@ -74,9 +77,10 @@ TIMEOUT_FIELD = "metadata_json.status_timeout_seconds"
 #: How long after the deadline a finished result is still kept by the backend (ttl).
 RESULT_GRACE = 1800.0
 _HISTORY_PAGE = 200
-#: How often ``wait_result`` reads its run, and how long past the run's deadline it waits
-#: for the supervisor to time the run out.
-WAIT_INTERVAL = 0.05
+#: How long ``wait_result`` waits between two reads of its run (the last repeating: a
+#: run the backend answered at once is stored within milliseconds), and how long past
+#: the run's deadline it waits for the supervisor to time the run out.
+WAIT_INTERVALS = (0.005, 0.01, 0.02, 0.05)
 WAIT_GRACE = timedelta(seconds=10)
 
 
@@ -86,7 +90,7 @@ class StartedRuns(Protocol):
 
     def new_lease(self, now: datetime) -> Lease: ...
 
-    def started(self, run: InferenceRun) -> None: ...
+    def started(self, run: InferenceRun, *, ended: bool = False) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +185,13 @@ class Runs:
                 if known is not None:
                     return await self._replay(known, chat_id, digest)
             raise
-        if self.supervisor is not None:
-            self.supervisor.started(run)
-        if found:
-            await run_events.retrieval(self.events, run, found)
-        await run_events.queued(self.events, run, message)
+        try:
+            if found:
+                await run_events.retrieval(self.events, run, found)
+            await run_events.queued(self.events, run, message)
+        finally:  # after the events: a run that has ended is polled at once
+            if self.supervisor is not None:
+                self.supervisor.started(run, ended=state.status.finished)
         return run, message
 
     async def wait_result(self, run: InferenceRun) -> RunResult:
@@ -193,9 +199,11 @@ class Runs:
         replica) finishes it, with the backend's answer. Bounded by the run's deadline
         plus WAIT_GRACE (the supervisor times it out at the deadline); past that the run
         is answered as it is."""
+        reads = 0
         while not run.status.finished and self.clock() < run.deadline + WAIT_GRACE:
-            await asyncio.sleep(WAIT_INTERVAL)
+            await asyncio.sleep(WAIT_INTERVALS[min(reads, len(WAIT_INTERVALS) - 1)])
             run = await self.runs.get(run.user_id, run.id)
+            reads += 1
         return RunResult(run, await self._output(run))
 
     async def _output(self, run: InferenceRun) -> Any:
