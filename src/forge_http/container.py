@@ -70,6 +70,7 @@ from forge_http.gateway_factories import (
     open_openai_backend,
     open_supabase_http,
     openscad_renderer,
+    run_poll_delays,
     runpod_config,
     s3_object_store,
     seconds,
@@ -281,6 +282,7 @@ class Services(containers.DeclarativeContainer):
         pipeline=jobs,
         clock=core.clock,
         lease_seconds=core.settings.provided.lease_seconds,
+        poll_delays=providers.Callable(run_poll_delays, core.settings),
     )
     runs = providers.Singleton(
         Runs,

@@ -37,6 +37,7 @@ from forge_adapters.supabase import http_client as supabase_http_client
 from forge_core.entities import Clock
 from forge_core.errors import Unavailable
 from forge_core.ports import AuthStore
+from forge_core.services.run_supervisor import IN_PROCESS_POLL_DELAYS, POLL_DELAYS
 from forge_http.settings import Settings
 
 
@@ -170,6 +171,12 @@ def lease_owner() -> str:
     """Who holds this process's leases: unique to one start of one process, so a
     restarted replica never mistakes its predecessor's leases for its own."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def run_poll_delays(settings: Settings) -> tuple[float, ...]:
+    """How often the run supervisor polls a run: RunPod over the network, on a backoff;
+    the other backends keep their runs in this process, where a poll costs nothing."""
+    return POLL_DELAYS if settings.inference_kind == "runpod" else IN_PROCESS_POLL_DELAYS
 
 
 def embeddings_kind(settings: Settings) -> str:

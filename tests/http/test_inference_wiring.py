@@ -15,6 +15,7 @@ from forge_adapters.openai_backend import OpenAIBackend
 from forge_adapters.runpod import RunPodBackend
 from forge_adapters.template_backend import TemplateBackend
 from forge_core.inference import RunStatus
+from forge_core.services.run_supervisor import IN_PROCESS_POLL_DELAYS, POLL_DELAYS
 from forge_http import Settings, build_container
 from forge_http.container import Application, shutdown
 from forge_http.gateway_factories import runpod_config
@@ -80,6 +81,31 @@ async def test_openai_backend_and_its_runs_close_at_shutdown() -> None:
         pending = await backend.submit(REQUIREMENTS)
         await shutdown(container)
         assert (await backend.status(pending.run_id)).status is RunStatus.CANCELLED
+
+
+OPENAI = {"inference_backend": "openai", "openai_base_url": "http://h/v1", "openai_model": "m"}
+
+
+@pytest.mark.parametrize(
+    ("values", "delays"),
+    [
+        ({}, IN_PROCESS_POLL_DELAYS),  # the offline templates
+        ({"runpod_endpoint_id": "ep", "runpod_api_key": "k"}, POLL_DELAYS),
+        (OPENAI, IN_PROCESS_POLL_DELAYS),
+    ],
+)
+async def test_runs_are_polled_on_their_backends_schedule(
+    values: dict[str, Any], delays: tuple[float, ...]
+) -> None:
+    """RunPod's runs over the network, on a backoff; runs kept in this process often."""
+    container = build_container(settings(**values))
+    try:
+        supervisor = container.services.supervisor()
+        if inspect.isawaitable(supervisor):
+            supervisor = await supervisor
+        assert supervisor.poll_delays == delays
+    finally:
+        await shutdown(container)
 
 
 @pytest.mark.parametrize(

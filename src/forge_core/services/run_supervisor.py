@@ -58,6 +58,10 @@ from forge_core.services.events import ChatEvents
 
 #: Seconds between two polls of one run: the n-th wait is POLL_DELAYS[n], then the last.
 POLL_DELAYS = (0.25, 0.5, 0.5, 1.0, 1.0, 2.0, 3.0, 5.0)
+#: The schedule for a backend that keeps its runs in this process (the offline templates,
+#: an OpenAI-compatible server): a poll is a lookup in memory, not a request over the
+#: network, so an answer is picked up within a tenth of a second, not up to 5 s late.
+IN_PROCESS_POLL_DELAYS = (0.1,)
 #: The longest lease: a dead replica's runs wait at most this long for another.
 MAX_LEASE = 30.0
 LOST = "the run's result is no longer available (it expired, or was lost in a restart)"
